@@ -1,0 +1,185 @@
+//! Checks tool arguments against the tool's published input schema before the typed decode, so a
+//! mistake is reported with the field's name and what it should be ("`page_size` must be an
+//! integer between 1 and 1000"), and an unknown argument (usually a typo) is refused rather than
+//! silently ignored.
+
+use serde_json::{Map, Value};
+
+use crate::ToolError;
+
+/// Validate the top-level arguments of a call against `schema` (the tool's `inputSchema`).
+pub fn validate(schema: &Map<String, Value>, args: Option<&Map<String, Value>>) -> Result<(), ToolError> {
+    let empty = Map::new();
+    let args = args.unwrap_or(&empty);
+    let props = schema.get("properties").and_then(Value::as_object).unwrap_or(&empty);
+    let expected = || {
+        let mut names: Vec<&str> = props.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        names.join(", ")
+    };
+    for name in args.keys() {
+        if !props.contains_key(name) {
+            return Err(ToolError::invalid(
+                name,
+                format!("unknown argument; this tool takes: {}", expected()),
+            ));
+        }
+    }
+    for required in schema
+        .get("required")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+    {
+        if args.get(required).is_none_or(Value::is_null) {
+            let desc = props
+                .get(required)
+                .and_then(|p| p.get("description"))
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            return Err(ToolError::invalid(
+                required,
+                format!("is required. {desc}").trim_end().to_owned(),
+            ));
+        }
+    }
+    for (name, value) in args {
+        if let Some(prop) = props.get(name).and_then(Value::as_object) {
+            check_value(name, prop, value)?;
+        }
+    }
+    Ok(())
+}
+
+fn types_of(prop: &Map<String, Value>) -> Vec<&str> {
+    match prop.get("type") {
+        Some(Value::String(t)) => vec![t.as_str()],
+        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => vec![],
+    }
+}
+
+fn check_value(name: &str, prop: &Map<String, Value>, value: &Value) -> Result<(), ToolError> {
+    let types = types_of(prop);
+    if !types.is_empty() {
+        let ok = types.iter().any(|t| match *t {
+            "string" => value.is_string(),
+            "integer" => value.is_i64() || value.is_u64(),
+            "number" => value.is_number(),
+            "boolean" => value.is_boolean(),
+            "array" => value.is_array(),
+            "object" => value.is_object(),
+            "null" => value.is_null(),
+            _ => true,
+        });
+        if !ok {
+            let wanted: Vec<&str> = types.iter().copied().filter(|t| *t != "null").collect();
+            return Err(ToolError::invalid(
+                name,
+                format!("must be {} (got {})", wanted.join(" or "), kind(value)),
+            ));
+        }
+    }
+    if let Some(n) = value.as_f64() {
+        let (min, max) = (
+            prop.get("minimum").and_then(Value::as_f64),
+            prop.get("maximum").and_then(Value::as_f64),
+        );
+        if min.is_some_and(|m| n < m) || max.is_some_and(|m| n > m) {
+            let range = match (min, max) {
+                (Some(a), Some(b)) => format!("between {a} and {b}"),
+                (Some(a), None) => format!("at least {a}"),
+                (None, Some(b)) => format!("at most {b}"),
+                (None, None) => unreachable!(),
+            };
+            return Err(ToolError::invalid(name, format!("must be {range} (got {n})")));
+        }
+    }
+    if let (Some(options), Some(s)) = (prop.get("enum").and_then(Value::as_array), value.as_str())
+        && !options.iter().any(|o| o.as_str() == Some(s))
+    {
+        let list: Vec<String> = options
+            .iter()
+            .filter_map(|o| o.as_str().map(|s| format!("`{s}`")))
+            .collect();
+        return Err(ToolError::invalid(
+            name,
+            format!("must be one of {} (got `{s}`)", list.join(", ")),
+        ));
+    }
+    Ok(())
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(n) if n.is_f64() => "a fractional number",
+        Value::Number(_) => "an integer",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn schema() -> Map<String, Value> {
+        json!({
+            "type": "object",
+            "required": ["bucket"],
+            "properties": {
+                "bucket": {"type": "string", "description": "Bucket name."},
+                "page_size": {"type": ["integer", "null"], "minimum": 1, "maximum": 1000},
+                "order": {"type": "string", "enum": ["asc", "desc"]},
+                "key": {}
+            }
+        })
+        .as_object()
+        .unwrap()
+        .clone()
+    }
+
+    fn check(args: Value) -> Result<(), String> {
+        validate(&schema(), args.as_object()).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn accepts_good_arguments() {
+        check(json!({"bucket": "b", "page_size": 5, "key": {"any": 1}})).unwrap();
+        check(json!({"bucket": "b", "page_size": null})).unwrap();
+    }
+
+    #[test]
+    fn names_the_field_and_the_fix() {
+        let e = check(json!({})).unwrap_err();
+        assert!(
+            e.contains("`bucket`") && e.contains("required") && e.contains("Bucket name."),
+            "{e}"
+        );
+        let e = check(json!({"bucket": 3})).unwrap_err();
+        assert!(
+            e.contains("`bucket`") && e.contains("must be string (got an integer)"),
+            "{e}"
+        );
+        let e = check(json!({"bucket": "b", "page_size": 0})).unwrap_err();
+        assert!(e.contains("between 1 and 1000"), "{e}");
+        let e = check(json!({"bucket": "b", "page_size": "lots"})).unwrap_err();
+        assert!(e.contains("`page_size`") && e.contains("integer"), "{e}");
+        let e = check(json!({"bucket": "b", "order": "up"})).unwrap_err();
+        assert!(e.contains("`asc`"), "{e}");
+    }
+
+    #[test]
+    fn unknown_arguments_are_refused_with_the_list() {
+        let e = check(json!({"bucket": "b", "prefx": "a"})).unwrap_err();
+        assert!(
+            e.contains("`prefx`") && e.contains("bucket, key, order, page_size"),
+            "{e}"
+        );
+    }
+}

@@ -1,0 +1,107 @@
+//! Flags and environment variables common to every server (flatten [`CommonArgs`] into a
+//! server's own `clap::Parser`). Every flag has an environment variable so that MCP client
+//! configurations, which mostly set `env`, can use them too.
+
+use std::net::SocketAddr;
+
+/// How the server talks MCP. Lambda is not listed: it is chosen automatically when
+/// `AWS_LAMBDA_RUNTIME_API` is set, because that is the only place it can work.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Transport {
+    /// JSON-RPC over stdin/stdout (what Claude Desktop and Amazon Q start).
+    #[default]
+    Stdio,
+    /// Streamable HTTP on `--bind`, path `/mcp`.
+    Http,
+}
+
+#[derive(Clone, Debug, clap::Args)]
+pub struct CommonArgs {
+    /// AWS profile from ~/.aws/config (default: AWS_PROFILE, then `default`).
+    #[arg(long, global = true)]
+    pub profile: Option<String>,
+
+    /// AWS region (default: AWS_REGION, then the profile's region). There is no built-in fallback.
+    #[arg(long, global = true)]
+    pub region: Option<String>,
+
+    /// Send every AWS call to this endpoint (default: AWS_ENDPOINT_URL; AWS_ENDPOINT_URL_<SERVICE> also works).
+    #[arg(long, global = true)]
+    pub endpoint_url: Option<String>,
+
+    /// Transport to serve MCP on.
+    #[arg(long, value_enum, default_value_t = Transport::Stdio, env = "MCP_TRANSPORT")]
+    pub transport: Transport,
+
+    /// Address for `--transport http`. Loopback by default; any other address needs MCP_AUTH_TOKEN.
+    #[arg(long, default_value = "127.0.0.1:8080", env = "MCP_BIND")]
+    pub bind: SocketAddr,
+
+    /// Host header values accepted over HTTP (repeatable). Default: localhost, 127.0.0.1, ::1.
+    #[arg(long = "allowed-host", env = "MCP_ALLOWED_HOSTS", value_delimiter = ',')]
+    pub allowed_hosts: Vec<String>,
+
+    /// Browser Origins accepted over HTTP (repeatable, e.g. https://app.example.com:443).
+    /// Requests that carry any other Origin are refused.
+    #[arg(long = "allowed-origin", env = "MCP_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
+
+    /// Enable tools that change AWS resources. Without it they are not even listed.
+    #[arg(long, env = "MCP_ALLOW_WRITES")]
+    pub allow_writes: bool,
+
+    /// Output budget per tool result, in tokens (about 4 bytes of JSON each).
+    #[arg(long, default_value_t = 20_000, env = "MCP_MAX_OUTPUT_TOKENS",
+          value_parser = clap::value_parser!(u32).range(500..=1_000_000))]
+    pub max_output_tokens: u32,
+
+    /// How long cached metadata (bucket regions, table descriptions, ...) stays fresh, in seconds.
+    #[arg(long, default_value_t = 300, env = "MCP_CACHE_TTL_SECS")]
+    pub cache_ttl_secs: u64,
+
+    /// Attempts per AWS call, including the first (standard retry mode with backoff).
+    #[arg(long, default_value_t = 3, env = "AWS_MAX_ATTEMPTS",
+          value_parser = clap::value_parser!(u32).range(1..=10))]
+    pub max_attempts: u32,
+
+    /// TCP connect timeout for AWS calls, in milliseconds.
+    #[arg(long, default_value_t = 3_000, env = "MCP_CONNECT_TIMEOUT_MS")]
+    pub connect_timeout_ms: u64,
+
+    /// Time limit for one AWS call including retries, in seconds.
+    #[arg(long, default_value_t = 60, env = "MCP_OPERATION_TIMEOUT_SECS")]
+    pub operation_timeout_secs: u64,
+}
+
+impl CommonArgs {
+    /// Output budget in bytes.
+    pub fn budget_bytes(&self) -> usize {
+        self.max_output_tokens as usize * crate::budget::BYTES_PER_TOKEN
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        common: CommonArgs,
+    }
+
+    #[test]
+    fn defaults_are_safe() {
+        let cli = Cli::try_parse_from(["x"]).unwrap();
+        assert!(!cli.common.allow_writes);
+        assert_eq!(cli.common.transport, Transport::Stdio);
+        assert!(cli.common.bind.ip().is_loopback());
+        assert_eq!(cli.common.region, None, "no hard-coded region");
+    }
+
+    #[test]
+    fn rejects_out_of_range_budget() {
+        assert!(Cli::try_parse_from(["x", "--max-output-tokens", "10"]).is_err());
+    }
+}

@@ -1,0 +1,165 @@
+//! One safety model for every server: read-only by default (tools that change anything are not
+//! even listed without `--allow-writes`), accurate annotations on every tool, and glob allowlists
+//! on resource names enforced by every tool, resource and listing.
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use rmcp::{handler::server::router::tool::ToolRouter, model::ToolAnnotations};
+
+use crate::ToolError;
+
+/// Names a server may touch, e.g. `--bucket 'logs-*'`. No patterns: everything is allowed.
+#[derive(Clone, Debug)]
+pub struct Allowlist {
+    kind: &'static str,
+    flag: &'static str,
+    patterns: Vec<String>,
+    set: Option<GlobSet>,
+}
+
+impl Allowlist {
+    /// `kind` names the resource in errors (`bucket`), `flag` the option that extends the list.
+    pub fn new(kind: &'static str, flag: &'static str, patterns: &[String]) -> Result<Self, globset::Error> {
+        let set = if patterns.is_empty() {
+            None
+        } else {
+            let mut b = GlobSetBuilder::new();
+            for p in patterns {
+                // `*` must not stop at `/`: resource names are not paths.
+                b.add(Glob::new(p)?);
+            }
+            Some(b.build()?)
+        };
+        Ok(Self {
+            kind,
+            flag,
+            patterns: patterns.to_vec(),
+            set,
+        })
+    }
+
+    pub fn allow_all(kind: &'static str, flag: &'static str) -> Self {
+        Self {
+            kind,
+            flag,
+            patterns: vec![],
+            set: None,
+        }
+    }
+
+    pub fn is_restricted(&self) -> bool {
+        self.set.is_some()
+    }
+
+    pub fn allows(&self, name: &str) -> bool {
+        self.set.as_ref().is_none_or(|s| s.is_match(name))
+    }
+
+    pub fn check(&self, name: &str) -> Result<(), ToolError> {
+        if self.allows(name) {
+            Ok(())
+        } else {
+            Err(ToolError::NotAllowed {
+                kind: self.kind,
+                name: name.to_owned(),
+                patterns: self.patterns.join(", "),
+                flag: self.flag,
+            })
+        }
+    }
+}
+
+/// Annotations for a tool that only reads.
+pub fn read_only() -> ToolAnnotations {
+    ToolAnnotations::new()
+        .read_only(true)
+        .destructive(false)
+        .idempotent(true)
+        .open_world(true)
+}
+
+/// Remove every tool not annotated read-only unless writes are allowed. Tools must declare
+/// `read_only_hint` explicitly: a tool without it counts as a write.
+pub fn gate_writes<S: Send + Sync + 'static>(router: ToolRouter<S>, allow_writes: bool) -> ToolRouter<S> {
+    if allow_writes {
+        return router;
+    }
+    let mut gated = ToolRouter::new();
+    for route in router {
+        if is_read_only(&route.attr) {
+            gated.add_route(route);
+        }
+    }
+    gated
+}
+
+pub fn is_read_only(tool: &rmcp::model::Tool) -> bool {
+    tool.annotations.as_ref().and_then(|a| a.read_only_hint) == Some(true)
+}
+
+/// Invariants every server's tool list must satisfy; servers call this from a unit test.
+pub fn check_tool_invariants(tools: &[rmcp::model::Tool]) -> Result<(), String> {
+    let mut names = std::collections::HashSet::new();
+    for t in tools {
+        let name = t.name.as_ref();
+        if !names.insert(name.to_owned()) {
+            return Err(format!("duplicate tool {name}"));
+        }
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        {
+            return Err(format!("tool {name}: names are snake_case"));
+        }
+        let desc = t.description.as_deref().unwrap_or("");
+        if desc.is_empty() || desc.len() > 600 {
+            return Err(format!(
+                "tool {name}: description must be 1..=600 bytes, is {}",
+                desc.len()
+            ));
+        }
+        let Some(a) = &t.annotations else {
+            return Err(format!("tool {name}: no annotations"));
+        };
+        if a.read_only_hint.is_none()
+            || a.destructive_hint.is_none()
+            || a.idempotent_hint.is_none()
+            || a.open_world_hint.is_none()
+        {
+            return Err(format!("tool {name}: all four hints must be set"));
+        }
+        if a.read_only_hint == Some(true) && a.destructive_hint == Some(true) {
+            return Err(format!("tool {name}: read-only tools cannot be destructive"));
+        }
+        if a.title.is_none() {
+            return Err(format!("tool {name}: needs a title"));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_allowlist_allows_everything() {
+        let a = Allowlist::new("bucket", "--bucket", &[]).unwrap();
+        assert!(a.allows("anything") && !a.is_restricted());
+    }
+
+    #[test]
+    fn globs_match_whole_names() {
+        let a = Allowlist::new("bucket", "--bucket", &["logs-*".into(), "exact".into()]).unwrap();
+        assert!(a.allows("logs-2024") && a.allows("exact"));
+        assert!(!a.allows("my-logs-2024") && !a.allows("exactly"));
+        let e = a.check("other").unwrap_err();
+        assert_eq!(e.kind(), "not_allowed");
+        assert!(e.to_string().contains("--bucket"), "{e}");
+    }
+
+    #[test]
+    fn bad_patterns_are_reported() {
+        assert!(Allowlist::new("bucket", "--bucket", &["[".into()]).is_err());
+    }
+}

@@ -204,6 +204,14 @@ impl ToolError {
         }))
     }
 
+    /// Attach the request id of the response this error was derived from.
+    pub fn with_request_id(mut self, id: Option<&str>) -> Self {
+        if let (Self::Aws(e), Some(id)) = (&mut self, id) {
+            e.request_id = Some(id.to_owned());
+        }
+        self
+    }
+
     /// Build an AWS-shaped error for a condition the server itself detects on AWS's behalf (for
     /// example a 404 from a HEAD request, which carries no code).
     pub fn aws_code(op: Op, target: &Target, code: &str, message: impl Into<String>, status: Option<u16>) -> Self {

@@ -103,10 +103,12 @@ impl Budget {
     /// Make `value` fit: drop trailing list items (keeping one per list), then clip the longest
     /// strings, then empty lists if it must. Whatever is removed is reported under `truncated`.
     pub fn enforce(&self, mut value: Value) -> Value {
-        let limit = self.max_bytes.saturating_sub(NOTE_RESERVE);
-        if json_len(&value) <= limit {
+        // A result that fits is left alone (tools reserve room for their own notes); one that must
+        // be cut is cut further, to leave room for the note saying so.
+        if json_len(&value) <= self.max_bytes {
             return value;
         }
+        let limit = self.max_bytes.saturating_sub(NOTE_RESERVE);
         if !value.is_object() {
             value = json!({ "result": value });
         }
@@ -384,6 +386,10 @@ mod tests {
         let n = b.fit_items(&items, 200);
         assert!(n > 10 && n < 100);
         assert!(json_len(&items[..n]) + 200 <= b.room(0));
+        // A page cut by fit_items plus the tool's note is not cut again by enforce.
+        let mut page = json!({ "items": &items[..n] });
+        attach(&mut page, b.dropped_note("/items", n, 100 - n, "use the cursor"));
+        assert_eq!(b.enforce(page.clone()), page);
         let huge = vec![json!("x".repeat(100_000))];
         assert_eq!(b.fit_items(&huge, 0), 1);
         assert_eq!(b.fit_items::<Value>(&[], 0), 0);

@@ -698,5 +698,5 @@ async fn resources_templates_and_completions() {
         .complete_resource_simple("s3://{bucket}/{key}", "bucket", prefix)
         .await
         .unwrap();
-    assert_eq!(names, [bucket.clone()], "allowlist-filtered completions");
+    assert_eq!(names, vec![bucket], "allowlist-filtered completions");
 }

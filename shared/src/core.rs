@@ -27,6 +27,9 @@ pub struct Core {
     pub cursors: Cursors,
     pub allow_writes: bool,
     pub cache_ttl: Duration,
+    /// Drop `null` object fields from results: absent says the same in fewer tokens. Off for
+    /// servers whose data has real nulls (DynamoDB items).
+    pub drop_nulls: bool,
 }
 
 impl Core {
@@ -46,6 +49,7 @@ impl Core {
             cursors: Cursors::from_env(),
             allow_writes: args.allow_writes,
             cache_ttl: Duration::from_secs(args.cache_ttl_secs),
+            drop_nulls: false,
         }
     }
 
@@ -115,7 +119,10 @@ impl Core {
 
     /// Apply the output budget to a result, keeping the text block in step with the structured one.
     fn fit(&self, mut result: CallToolResult) -> CallToolResult {
-        if let Some(value) = result.structured_content.take() {
+        if let Some(mut value) = result.structured_content.take() {
+            if self.drop_nulls {
+                drop_nulls(&mut value);
+            }
             let fitted = self.budget.enforce(value);
             if result.is_error != Some(true) {
                 result.content = vec![ContentBlock::text(fitted.to_string())];
@@ -140,6 +147,17 @@ impl Core {
             }
         }
         result
+    }
+}
+
+fn drop_nulls(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(m) => {
+            m.retain(|_, v| !v.is_null());
+            m.values_mut().for_each(drop_nulls);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(drop_nulls),
+        _ => {}
     }
 }
 

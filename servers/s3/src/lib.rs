@@ -61,7 +61,9 @@ struct Inner {
 }
 
 impl S3Server {
-    pub fn new(core: Core, cli: &Cli) -> Result<Self, ToolError> {
+    pub fn new(mut core: Core, cli: &Cli) -> Result<Self, ToolError> {
+        // Nothing in S3's output is meaningfully null.
+        core.drop_nulls = true;
         let buckets = Allowlist::new("bucket", "--bucket", &cli.buckets)
             .map_err(|e| ToolError::invalid("--bucket", format!("not a valid glob pattern: {e}")))?;
         let router = shared::safety::gate_writes(

@@ -126,8 +126,11 @@ pub fn unique(prefix: &str) -> String {
 /// Path of a server binary built in the same target directory as this test.
 pub fn server_bin(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("current exe");
-    // target/<profile>/deps/<test> → target/<profile>/<name>
-    let dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
+    // Tests live in target/<profile>/deps/, binaries (demo, bench) in target/<profile>/.
+    let mut dir = exe.parent().expect("target dir");
+    if dir.ends_with("deps") {
+        dir = dir.parent().expect("target dir");
+    }
     let path = dir.join(name);
     assert!(
         path.exists(),
@@ -247,4 +250,297 @@ pub fn text(r: &CallToolResult) -> String {
         .map(|t| t.text.as_str())
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+// ---------------------------------------------------------------------------------------------
+// The other transports: servers as plain child processes (Streamable HTTP, Lambda), waiting for
+// their log lines, free ports, and cargo-lambda's Lambda runtime emulator.
+
+/// A free TCP port on 127.0.0.1, bound and released at once. Another process could take it in
+/// between: prefer binding port 0 yourself where the program allows it (servers do: `--bind 127.0.0.1:0`).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("bind 127.0.0.1:0")
+        .port()
+}
+
+/// A child process whose stdout and stderr are read line by line, so a test can wait for a log
+/// line (lines are echoed to the test's stderr when `E2E_SERVER_LOGS` is set). Killed on drop.
+pub struct Proc {
+    pub name: String,
+    pub child: tokio::process::Child,
+    lines: tokio::sync::mpsc::UnboundedReceiver<String>,
+    seen: Vec<String>,
+}
+
+impl Proc {
+    /// Spawn `cmd` (stdin closed, stdout and stderr captured, `kill_on_drop`).
+    pub fn spawn(name: &str, mut cmd: tokio::process::Command) -> Self {
+        use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        let mut child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {name} ({cmd:?}): {e}"));
+        let (tx, lines) = tokio::sync::mpsc::unbounded_channel();
+        let echo = std::env::var_os("E2E_SERVER_LOGS").is_some();
+        fn forward<R: AsyncRead + Unpin + Send + 'static>(
+            name: String,
+            out: R,
+            tx: tokio::sync::mpsc::UnboundedSender<String>,
+            echo: bool,
+        ) {
+            tokio::spawn(async move {
+                let mut out = BufReader::new(out).lines();
+                // Keep draining after the test stopped listening, so the child never blocks on a full pipe.
+                while let Ok(Some(line)) = out.next_line().await {
+                    if echo {
+                        eprintln!("[{name}] {line}");
+                    }
+                    let _ = tx.send(line);
+                }
+            });
+        }
+        forward(name.to_owned(), child.stdout.take().expect("stdout"), tx.clone(), echo);
+        forward(name.to_owned(), child.stderr.take().expect("stderr"), tx, echo);
+        Self {
+            name: name.to_owned(),
+            child,
+            lines,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Wait up to `timeout` for an output line that satisfies `pred` and return it. Panics, showing
+    /// the output so far, on timeout or when the process closes its output (exits) first.
+    pub async fn wait_for_line(&mut self, timeout: Duration, pred: impl Fn(&str) -> bool) -> String {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            match tokio::time::timeout_at(deadline, self.lines.recv()).await {
+                Ok(Some(line)) => {
+                    self.seen.push(line.clone());
+                    if pred(&line) {
+                        return line;
+                    }
+                }
+                Ok(None) => {
+                    let status = self.child.wait().await;
+                    panic!(
+                        "{} exited ({status:?}) before the expected line; its output:\n{}",
+                        self.name,
+                        self.output()
+                    )
+                }
+                Err(_) => panic!(
+                    "{} did not print the expected line within {timeout:?}; its output so far:\n{}",
+                    self.name,
+                    self.output()
+                ),
+            }
+        }
+    }
+
+    /// The output lines read so far (by [`Proc::wait_for_line`] or [`Proc::drain`]).
+    pub fn output(&self) -> String {
+        self.seen.join("\n")
+    }
+
+    /// Read whatever output is already buffered, without waiting; the lines read so far.
+    pub fn drain(&mut self) -> String {
+        while let Ok(line) = self.lines.try_recv() {
+            self.seen.push(line);
+        }
+        self.output()
+    }
+
+    /// Panic (with its output) if the process has exited.
+    pub fn assert_running(&mut self) {
+        if let Ok(Some(status)) = self.child.try_wait() {
+            let output = self.drain();
+            panic!("{} exited ({status}); its output:\n{output}", self.name);
+        }
+    }
+
+    /// Kill the process and reap it.
+    pub async fn kill(&mut self) {
+        let _ = self.child.kill().await;
+    }
+}
+
+/// Start server `bin` as a plain child process (not an MCP stdio session), pointed at the
+/// emulators, with `RUST_LOG=info` so its start-up lines can be waited for.
+pub fn spawn_server(bin: &str, args: &[&str], extra_env: &[(&str, &str)]) -> Proc {
+    require_emulators();
+    let mut cmd = tokio::process::Command::new(server_bin(bin));
+    cmd.args(args)
+        .envs(aws_env())
+        .env(
+            "RUST_LOG",
+            "info,rmcp=warn,aws_config=warn,aws_smithy_runtime=warn,aws_runtime=warn",
+        )
+        .env("RUST_BACKTRACE", "0")
+        .env_remove("AWS_LAMBDA_RUNTIME_API")
+        .env_remove("MCP_AUTH_TOKEN");
+    for (k, v) in extra_env {
+        cmd.env(k, v);
+    }
+    Proc::spawn(bin, cmd)
+}
+
+/// A server started with `--transport http --bind 127.0.0.1:0`.
+pub struct HttpServer {
+    pub proc: Proc,
+    /// `http://127.0.0.1:PORT`
+    pub base: String,
+    /// The MCP endpoint, `http://127.0.0.1:PORT/mcp`, as the server logged it.
+    pub url: String,
+}
+
+impl HttpServer {
+    /// Start `bin` over Streamable HTTP on a port of its choosing and wait (up to 60 s) for its
+    /// `listening on http://ADDR/mcp` log line.
+    pub async fn start(bin: &str, args: &[&str], extra_env: &[(&str, &str)]) -> Self {
+        let mut all = vec!["--transport", "http", "--bind", "127.0.0.1:0"];
+        all.extend_from_slice(args);
+        let mut proc = spawn_server(bin, &all, extra_env);
+        let line = proc
+            .wait_for_line(Duration::from_secs(60), |l| l.contains("listening on http://"))
+            .await;
+        let url = line
+            .split("listening on ")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap_or_else(|| panic!("cannot parse the address from {line:?}"))
+            .to_owned();
+        let base = url
+            .strip_suffix("/mcp")
+            .unwrap_or_else(|| panic!("MCP endpoint {url} does not end in /mcp"))
+            .to_owned();
+        Self { proc, base, url }
+    }
+}
+
+/// The emulator venv's `bin` directory (`localstack/install.sh` puts cargo-lambda there).
+pub fn emulator_venv_bin() -> PathBuf {
+    let home = std::env::var_os("AWS_MCP_EMULATOR_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_else(|| "/root".into())).join(".cache/aws-mcp-emulators")
+        });
+    home.join("venv/bin")
+}
+
+/// A `PATH` under which `cargo lambda` resolves: the emulator venv first, then the inherited
+/// `PATH`. Panics with installation instructions when `cargo-lambda` is in neither.
+pub fn cargo_lambda_path() -> std::ffi::OsString {
+    let inherited = std::env::var_os("PATH").unwrap_or_default();
+    let dirs: Vec<PathBuf> = std::iter::once(emulator_venv_bin())
+        .chain(std::env::split_paths(&inherited))
+        .collect();
+    if !dirs.iter().any(|d| d.join("cargo-lambda").is_file()) {
+        panic!(
+            "cargo-lambda was not found (looked in {} and on PATH). The Lambda transport tests run the server \
+             under cargo-lambda's Lambda runtime emulator: install it with `localstack/install.sh --with-cargo-lambda` \
+             (pip-installs cargo-lambda into the emulator venv), or put a `cargo-lambda` binary on PATH.",
+            emulator_venv_bin().display()
+        );
+    }
+    std::env::join_paths(dirs).expect("PATH")
+}
+
+/// cargo-lambda's Lambda emulator, `cargo lambda watch --only-lambda-apis`, on a free loopback
+/// port: it serves the runtime API (`/.rt`), function URLs (`/lambda-url/<name>/...`) and the
+/// Invoke API, and starts no function itself: [`LambdaEmulator::start_function`] runs our binary.
+pub struct LambdaEmulator {
+    pub proc: Proc,
+    pub port: u16,
+}
+
+impl LambdaEmulator {
+    /// Name the emulator gives a function it did not start (`--only-lambda-apis`).
+    pub const FUNCTION: &'static str = "_";
+
+    /// Start the emulator and wait (up to 60 s) until it accepts connections. Retries on a new
+    /// port if the chosen one was taken meanwhile.
+    pub async fn start() -> Self {
+        let path = cargo_lambda_path();
+        let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .expect("workspace root")
+            .to_owned();
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let port = free_port();
+            let mut cmd = tokio::process::Command::new("cargo");
+            cmd.current_dir(&workspace)
+                .env("PATH", &path)
+                .args(["lambda", "watch", "--only-lambda-apis", "--ignore-changes"])
+                .args(["--invoke-address", "127.0.0.1", "--invoke-port", &port.to_string()]);
+            let mut proc = Proc::spawn("cargo lambda watch", cmd);
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+            let ready = loop {
+                if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+                    break true;
+                }
+                if let Ok(Some(_)) = proc.child.try_wait() {
+                    break false;
+                }
+                if tokio::time::Instant::now() > deadline {
+                    proc.kill().await;
+                    panic!(
+                        "`cargo lambda watch` did not listen on 127.0.0.1:{port} within 60 s; its output:\n{}",
+                        proc.drain()
+                    );
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            };
+            if ready {
+                return Self { proc, port };
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let output = proc.drain();
+            assert!(
+                attempt < 3,
+                "`cargo lambda watch` exited at start-up; its output:\n{output}"
+            );
+        }
+    }
+
+    pub fn base(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// `AWS_LAMBDA_RUNTIME_API` for the function (the scheme is required: without it the
+    /// runtime client panics on the `/.rt` path).
+    pub fn runtime_api(&self) -> String {
+        format!("{}/.rt", self.base())
+    }
+
+    /// The function URL of our function, with `path` appended (e.g. `/mcp`).
+    pub fn function_url(&self, path: &str) -> String {
+        format!("{}/lambda-url/{}{path}", self.base(), Self::FUNCTION)
+    }
+
+    /// The Lambda Invoke API endpoint for our function (POST an event, get the handler's result).
+    pub fn invoke_url(&self) -> String {
+        format!("{}/2015-03-31/functions/{}/invocations", self.base(), Self::FUNCTION)
+    }
+
+    /// Run server `bin` (the ordinary debug binary) as the emulator's function: the Lambda
+    /// environment makes it serve Lambda events instead of stdio.
+    pub fn start_function(&self, bin: &str, args: &[&str], extra_env: &[(&str, &str)]) -> Proc {
+        let runtime_api = self.runtime_api();
+        let mut env: Vec<(&str, &str)> = vec![
+            ("AWS_LAMBDA_RUNTIME_API", &runtime_api),
+            ("AWS_LAMBDA_FUNCTION_NAME", Self::FUNCTION),
+            ("AWS_LAMBDA_FUNCTION_VERSION", "1"),
+            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"),
+        ];
+        env.extend_from_slice(extra_env);
+        spawn_server(bin, args, &env)
+    }
 }

@@ -1,0 +1,371 @@
+//! `aws-s3-mcp` over its other two transports, the same binary as the stdio tests:
+//! Streamable HTTP (`--transport http`) and AWS Lambda (auto-selected by `AWS_LAMBDA_RUNTIME_API`,
+//! run under cargo-lambda's Lambda runtime emulator). LocalStack is behind both.
+//!
+//! The Lambda tests need cargo-lambda (`localstack/install.sh --with-cargo-lambda`); without it
+//! they fail and say so.
+
+use std::{future::Future, time::Duration};
+
+use aws_mcp_tests::{HttpServer, LambdaEmulator, require_emulators, s3, text, unique};
+use aws_sdk_s3::primitives::ByteStream;
+use rmcp::{
+    RoleClient, ServiceExt,
+    model::CallToolRequestParams,
+    service::RunningService,
+    transport::{StreamableHttpClientTransport, streamable_http_client::StreamableHttpClientTransportConfig},
+};
+use serde_json::{Value, json};
+
+const BIN: &str = "aws-s3-mcp";
+const KEY: &str = "notes/hello.txt";
+const TEXT: &str = "Hello from LocalStack, read through MCP.\nSecond line: ünïcödé ✓\n";
+const ACCEPT: &str = "application/json, text/event-stream";
+
+/// Fail instead of hanging when a transport misbehaves.
+async fn within<T>(secs: u64, what: &str, fut: impl Future<Output = T>) -> T {
+    tokio::time::timeout(Duration::from_secs(secs), fut)
+        .await
+        .unwrap_or_else(|_| panic!("{what} took longer than {secs} s"))
+}
+
+/// A fresh bucket holding one text object, made with the SDK.
+async fn bucket_with_text() -> String {
+    let bucket = unique("e2e-tr");
+    let s3 = s3().await;
+    s3.create_bucket().bucket(&bucket).send().await.expect("create bucket");
+    s3.put_object()
+        .bucket(&bucket)
+        .key(KEY)
+        .content_type("text/plain; charset=utf-8")
+        .body(ByteStream::from_static(TEXT.as_bytes()))
+        .send()
+        .await
+        .expect("put object");
+    bucket
+}
+
+/// What every transport must give an MCP client: the right server, its read-only tools, and a
+/// real tool call against LocalStack.
+async fn check_session(client: &RunningService<RoleClient, ()>, bucket: &str) {
+    let info = client.peer_info().expect("peer info after initialize");
+    let server = info.server_info.as_ref().expect("serverInfo");
+    assert_eq!(server.name, BIN);
+
+    let mut tools: Vec<String> = within(30, "tools/list", client.list_all_tools())
+        .await
+        .expect("tools/list")
+        .into_iter()
+        .map(|t| t.name.to_string())
+        .collect();
+    tools.sort();
+    for t in ["get_object", "list_buckets", "list_objects"] {
+        assert!(tools.iter().any(|n| n == t), "{t} missing from {tools:?}");
+    }
+    assert!(
+        !tools.iter().any(|n| n == "put_object"),
+        "write tools must not be listed without --allow-writes: {tools:?}"
+    );
+
+    let args = json!({"bucket": bucket, "key": KEY});
+    let r = within(
+        30,
+        "tools/call get_object",
+        client.call_tool(CallToolRequestParams::new("get_object").with_arguments(args.as_object().unwrap().clone())),
+    )
+    .await
+    .expect("tools/call get_object");
+    assert_ne!(r.is_error, Some(true), "get_object failed: {}", text(&r));
+    let out = r.structured_content.expect("structured content");
+    assert_eq!(out["text"], TEXT, "{out}");
+    assert_eq!(out["size"], TEXT.len());
+}
+
+fn initialize_body() -> String {
+    json!({
+        "jsonrpc": "2.0", "id": 1, "method": "initialize",
+        "params": {"protocolVersion": "2025-11-25", "capabilities": {},
+                   "clientInfo": {"name": "transports-e2e", "version": "0"}}
+    })
+    .to_string()
+}
+
+/// POST an `initialize` to `url` with extra headers; the response.
+async fn post_initialize(url: &str, headers: &[(&str, &str)]) -> reqwest::Response {
+    let mut req = reqwest::Client::new()
+        .post(url)
+        .header("content-type", "application/json")
+        .header("accept", ACCEPT)
+        .body(initialize_body());
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    within(30, "POST initialize", req.send())
+        .await
+        .expect("POST initialize")
+}
+
+async fn status_of(url: &str, headers: &[(&str, &str)]) -> u16 {
+    post_initialize(url, headers).await.status().as_u16()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Streamable HTTP
+
+#[tokio::test]
+async fn streamable_http_serves_real_tools_to_an_rmcp_client() {
+    require_emulators();
+    let bucket = bucket_with_text().await;
+    let mut server = HttpServer::start(BIN, &[], &[]).await;
+    assert!(server.url.starts_with("http://127.0.0.1:"), "{}", server.url);
+
+    let client = within(
+        30,
+        "initialize over HTTP",
+        ().serve(StreamableHttpClientTransport::from_uri(server.url.as_str())),
+    )
+    .await
+    .expect("MCP initialize over Streamable HTTP");
+    check_session(&client, &bucket).await;
+    // A second, concurrent session is independent of the first.
+    let second = within(
+        30,
+        "second initialize",
+        ().serve(StreamableHttpClientTransport::from_uri(server.url.as_str())),
+    )
+    .await
+    .expect("second session");
+    check_session(&second, &bucket).await;
+
+    let _ = client.cancel().await;
+    let _ = second.cancel().await;
+    server.proc.assert_running();
+    server.proc.kill().await;
+}
+
+#[tokio::test]
+async fn streamable_http_health_endpoint_and_host_and_origin_guards() {
+    require_emulators();
+    let mut server = HttpServer::start(BIN, &["--allowed-origin", "https://app.example.com:443"], &[]).await;
+    let http = reqwest::Client::new();
+
+    let health = http
+        .get(format!("{}/health", server.base))
+        .send()
+        .await
+        .expect("GET /health");
+    assert_eq!(health.status().as_u16(), 200);
+    assert_eq!(health.text().await.unwrap(), "ok");
+    let other = http.get(format!("{}/elsewhere", server.base)).send().await.unwrap();
+    assert_eq!(other.status().as_u16(), 404);
+
+    // A plain client (no Origin) on a loopback Host is served.
+    let ok = post_initialize(&server.url, &[]).await;
+    assert_eq!(ok.status().as_u16(), 200);
+    assert!(
+        ok.headers().contains_key("mcp-session-id"),
+        "stateful by default over HTTP"
+    );
+
+    // DNS rebinding: a page on evil.example resolving to 127.0.0.1 sends its own Host.
+    assert_eq!(status_of(&server.url, &[("host", "evil.example")]).await, 403);
+    assert_eq!(status_of(&server.url, &[("host", "evil.example:80")]).await, 403);
+    // Browsers: only listed Origins may call.
+    assert_eq!(status_of(&server.url, &[("origin", "https://evil.example")]).await, 403);
+    assert_eq!(status_of(&server.url, &[("origin", "http://127.0.0.1")]).await, 403);
+    assert_eq!(
+        status_of(&server.url, &[("origin", "https://app.example.com")]).await,
+        200
+    );
+
+    server.proc.assert_running();
+    server.proc.kill().await;
+}
+
+#[tokio::test]
+async fn streamable_http_requires_the_bearer_token_when_one_is_configured() {
+    require_emulators();
+    let bucket = bucket_with_text().await;
+    let mut server = HttpServer::start(BIN, &[], &[("MCP_AUTH_TOKEN", "s3cret")]).await;
+
+    let denied = post_initialize(&server.url, &[]).await;
+    assert_eq!(denied.status().as_u16(), 401);
+    assert_eq!(
+        denied.headers().get("www-authenticate").and_then(|v| v.to_str().ok()),
+        Some("Bearer")
+    );
+    assert_eq!(status_of(&server.url, &[("authorization", "Bearer wrong")]).await, 401);
+    assert_eq!(status_of(&server.url, &[("authorization", "s3cret")]).await, 401);
+    assert_eq!(status_of(&server.url, &[("authorization", "Bearer s3cret")]).await, 200);
+    // Health checks (load balancers) need no token.
+    let health = reqwest::get(format!("{}/health", server.base)).await.unwrap();
+    assert_eq!(health.status().as_u16(), 200);
+
+    // An rmcp client without the token cannot connect...
+    let refused = within(
+        30,
+        "initialize without token",
+        ().serve(StreamableHttpClientTransport::from_uri(server.url.as_str())),
+    )
+    .await;
+    assert!(refused.is_err(), "initialize without the token must fail");
+    // ...and one configured with it works end to end.
+    let config = StreamableHttpClientTransportConfig::with_uri(server.url.as_str()).auth_header("s3cret");
+    let client = within(
+        30,
+        "initialize with token",
+        ().serve(StreamableHttpClientTransport::from_config(config)),
+    )
+    .await
+    .expect("MCP initialize with the bearer token");
+    check_session(&client, &bucket).await;
+
+    let _ = client.cancel().await;
+    server.proc.assert_running();
+    server.proc.kill().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// AWS Lambda, under `cargo lambda watch --only-lambda-apis`
+
+#[tokio::test]
+async fn lambda_function_url_serves_mcp_statelessly_under_cargo_lambda() {
+    require_emulators();
+    let bucket = bucket_with_text().await;
+    let mut emulator = LambdaEmulator::start().await;
+    let mut function = emulator.start_function(BIN, &[], &[]);
+    let url = emulator.function_url("/mcp");
+
+    // Stateless JSON mode: a JSON body, no session id.
+    let resp = post_initialize(&url, &[]).await;
+    let status = resp.status().as_u16();
+    let content_type = resp
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    assert!(
+        !resp.headers().contains_key("mcp-session-id"),
+        "Lambda must be stateless"
+    );
+    let body = resp.text().await.unwrap();
+    assert_eq!(status, 200, "{body}\nfunction output:\n{}", function.drain());
+    assert!(content_type.starts_with("application/json"), "{content_type}: {body}");
+    let init: Value = serde_json::from_str(&body).expect("JSON body");
+    assert_eq!(init["result"]["serverInfo"]["name"], BIN, "{init}");
+
+    // The rmcp client: initialize, list tools, a real call against LocalStack.
+    let client = within(
+        60,
+        "initialize via the function URL",
+        ().serve(StreamableHttpClientTransport::from_uri(url.as_str())),
+    )
+    .await
+    .unwrap_or_else(|e| {
+        panic!(
+            "MCP initialize via the function URL: {e}\nfunction output:\n{}",
+            function.drain()
+        )
+    });
+    check_session(&client, &bucket).await;
+    let _ = client.cancel().await;
+
+    function.assert_running();
+    emulator.proc.assert_running();
+    function.kill().await;
+    emulator.proc.kill().await;
+}
+
+/// A Lambda Function URL event (API Gateway HTTP API payload 2.0) carrying one JSON-RPC request.
+fn function_url_event(body: &Value, headers: &[(&str, &str)]) -> Value {
+    let mut h = json!({
+        "content-type": "application/json",
+        "accept": ACCEPT,
+        "host": "abcdefghij.lambda-url.us-east-1.on.aws",
+    });
+    for (k, v) in headers {
+        h[*k] = json!(v);
+    }
+    json!({
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": "/mcp",
+        "rawQueryString": "",
+        "headers": h,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "abcdefghij",
+            "domainName": "abcdefghij.lambda-url.us-east-1.on.aws",
+            "domainPrefix": "abcdefghij",
+            "http": {"method": "POST", "path": "/mcp", "protocol": "HTTP/1.1",
+                     "sourceIp": "127.0.0.1", "userAgent": "transports-e2e"},
+            "requestId": unique("req"),
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": "21/Nov/2026:12:00:00 +0000",
+            "timeEpoch": 1_795_262_400_000u64
+        },
+        "body": body.to_string(),
+        "isBase64Encoded": false
+    })
+}
+
+/// Invoke the function with an event; the handler's result (`statusCode`, `headers`, `body`).
+async fn invoke(emulator: &LambdaEmulator, event: &Value) -> Value {
+    let resp = within(
+        60,
+        "Invoke",
+        reqwest::Client::new()
+            .post(emulator.invoke_url())
+            .header("content-type", "application/json")
+            .body(event.to_string())
+            .send(),
+    )
+    .await
+    .expect("Invoke API");
+    assert_eq!(resp.status().as_u16(), 200, "Invoke API status");
+    let body = resp.text().await.unwrap();
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("Invoke result is not JSON ({e}): {body}"))
+}
+
+#[tokio::test]
+async fn lambda_invoke_api_answers_function_url_events_and_checks_the_token() {
+    require_emulators();
+    let bucket = bucket_with_text().await;
+    let mut emulator = LambdaEmulator::start().await;
+    let mut function = emulator.start_function(BIN, &[], &[("MCP_AUTH_TOKEN", "s3cret")]);
+    let auth = [("authorization", "Bearer s3cret")];
+
+    // Stateless: a tools/call needs no initialize first.
+    let call = json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call",
+                      "params": {"name": "get_object", "arguments": {"bucket": bucket, "key": KEY}}});
+    let out = invoke(&emulator, &function_url_event(&call, &auth)).await;
+    assert_eq!(out["statusCode"], 200, "{out}\nfunction output:\n{}", function.drain());
+    let rpc: Value = serde_json::from_str(out["body"].as_str().expect("body string")).expect("JSON-RPC body");
+    assert_eq!(rpc["id"], 7, "{rpc}");
+    let result = &rpc["result"];
+    assert_ne!(result["isError"], true, "{rpc}");
+    assert_eq!(result["structuredContent"]["text"], TEXT, "{rpc}");
+
+    let list = json!({"jsonrpc": "2.0", "id": 8, "method": "tools/list", "params": {}});
+    let out = invoke(&emulator, &function_url_event(&list, &auth)).await;
+    let rpc: Value = serde_json::from_str(out["body"].as_str().unwrap()).unwrap();
+    let tools = rpc["result"]["tools"].as_array().expect("tools");
+    assert!(tools.iter().any(|t| t["name"] == "get_object"), "{rpc}");
+
+    // MCP_AUTH_TOKEN guards Lambda too (for Function URLs with AuthType NONE).
+    let out = invoke(&emulator, &function_url_event(&list, &[])).await;
+    assert_eq!(out["statusCode"], 401, "{out}");
+    let out = invoke(
+        &emulator,
+        &function_url_event(&list, &[("authorization", "Bearer nope")]),
+    )
+    .await;
+    assert_eq!(out["statusCode"], 401, "{out}");
+
+    function.assert_running();
+    emulator.proc.assert_running();
+    function.kill().await;
+    emulator.proc.kill().await;
+}

@@ -14,7 +14,7 @@ use rmcp::{
     model::{CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation},
     service::RequestContext,
 };
-use serde::Serialize;
+use serde_json::Value;
 
 use crate::{Budget, CommonArgs, Cursors, ToolError, TtlCache, audit, aws::ConfigError};
 
@@ -150,29 +150,29 @@ impl Core {
     }
 }
 
-fn drop_nulls(v: &mut serde_json::Value) {
+fn drop_nulls(v: &mut Value) {
     match v {
-        serde_json::Value::Object(m) => {
+        Value::Object(m) => {
             m.retain(|_, v| !v.is_null());
             m.values_mut().for_each(drop_nulls);
         }
-        serde_json::Value::Array(items) => items.iter_mut().for_each(drop_nulls),
+        Value::Array(items) => items.iter_mut().for_each(drop_nulls),
         _ => {}
     }
 }
 
-/// A successful tool result: `T` serialized as `structuredContent` plus the same JSON as text for
-/// clients that only read text. No `outputSchema` is published: schemas cost every session
-/// context tokens in `tools/list`, and results document themselves.
-pub struct Output<T>(pub T);
+/// A successful tool result: the JSON goes out as `structuredContent`, plus the same JSON as text
+/// for clients that only read text (filled in by [`Core::call_tool`] after the budget, so each
+/// result is serialized once). No `outputSchema` is published: schemas cost every session context
+/// tokens in `tools/list`, and results document themselves.
+pub struct Output(pub Value);
 
-impl<T: Serialize> IntoCallToolResult for Output<T> {
+impl IntoCallToolResult for Output {
     fn into_call_tool_result(self) -> Result<CallToolResponse, ErrorData> {
-        match serde_json::to_value(&self.0) {
-            Ok(v) => Ok(CallToolResult::structured(v).into()),
-            Err(e) => ToolError::Other(format!("could not encode the result: {e}")).into_call_tool_result(),
-        }
+        let mut result = CallToolResult::success(Vec::new());
+        result.structured_content = Some(self.0);
+        Ok(result.into())
     }
 }
 
-pub type ToolResult<T> = Result<Output<T>, ToolError>;
+pub type ToolResult = Result<Output, ToolError>;

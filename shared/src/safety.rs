@@ -50,6 +50,40 @@ impl Allowlist {
         self.set.is_some()
     }
 
+    /// The prefix every allowed name starts with (the common literal start of the patterns), so
+    /// listings can ask AWS for just those names. Empty when unrestricted.
+    pub fn literal_prefix(&self) -> String {
+        let literal = |p: &String| {
+            p.chars()
+                .take_while(|c| !matches!(c, '*' | '?' | '[' | '{' | '\\'))
+                .collect::<String>()
+        };
+        let mut iter = self.patterns.iter().map(literal);
+        let Some(first) = iter.next() else { return String::new() };
+        iter.fold(first, |acc, p| {
+            acc.chars()
+                .zip(p.chars())
+                .take_while(|(a, b)| a == b)
+                .map(|(a, _)| a)
+                .collect()
+        })
+    }
+
+    /// Combine a caller's name prefix with [`Allowlist::literal_prefix`]: the prefix to list with,
+    /// or `None` when no allowed name can have the caller's prefix.
+    pub fn narrow(&self, prefix: Option<&str>) -> Option<Option<String>> {
+        let ours = self.literal_prefix();
+        let theirs = prefix.unwrap_or("");
+        let longer = if ours.starts_with(theirs) {
+            ours
+        } else if theirs.starts_with(&ours) {
+            theirs.to_owned()
+        } else {
+            return None;
+        };
+        Some((!longer.is_empty()).then_some(longer))
+    }
+
     pub fn allows(&self, name: &str) -> bool {
         self.set.as_ref().is_none_or(|s| s.is_match(name))
     }
@@ -156,6 +190,18 @@ mod tests {
         let e = a.check("other").unwrap_err();
         assert_eq!(e.kind(), "not_allowed");
         assert!(e.to_string().contains("--bucket"), "{e}");
+    }
+
+    #[test]
+    fn listings_are_narrowed_to_the_allowed_prefix() {
+        let a = Allowlist::new("bucket", "--bucket", &["logs-prod-*".into(), "logs-dev".into()]).unwrap();
+        assert_eq!(a.literal_prefix(), "logs-");
+        assert_eq!(a.narrow(None), Some(Some("logs-".into())));
+        assert_eq!(a.narrow(Some("logs-pr")), Some(Some("logs-pr".into())));
+        assert_eq!(a.narrow(Some("other")), None);
+        let open = Allowlist::allow_all("bucket", "--bucket");
+        assert_eq!(open.narrow(None), Some(None));
+        assert_eq!(open.narrow(Some("x")), Some(Some("x".into())));
     }
 
     #[test]

@@ -23,12 +23,21 @@ pub const AUTH_TOKEN_ENV: &str = "MCP_AUTH_TOKEN";
 
 /// Run a server's async main: logging to stderr, a runtime, and errors printed as one readable
 /// line with exit status 1 (no backtrace noise in an MCP client's log).
-pub fn main<F>(body: F) -> ExitCode
+///
+/// stdio serves one client and Lambda one event at a time: a single-threaded runtime does that
+/// with fewer thread hand-offs per request and a faster start. HTTP serves many sessions at once.
+pub fn main<F>(transport: Transport, body: F) -> ExitCode
 where
     F: Future<Output = Result<(), BoxError>>,
 {
     crate::audit::init_logging();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let lambda = std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some();
+    let mut builder = if transport == Transport::Http && !lambda {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

@@ -43,6 +43,55 @@ pub fn classify(stmt: &str) -> Result<StatementKind, String> {
     })
 }
 
+/// The table a statement works on: the first identifier after `FROM` (SELECT, DELETE), `INTO`
+/// (INSERT) or a leading `UPDATE`, unquoted. `Ok(None)` when the statement names no table that
+/// way; an error when it names one this cannot read with certainty (an unquoted name running into
+/// `-` or `.`, or something other than an identifier), since allowlists depend on the answer.
+pub fn table_name(stmt: &str) -> Result<Option<String>, String> {
+    let mut rest = stmt;
+    let mut first = true;
+    let mut keyword: Option<String> = None;
+    while let Some((token, tail)) = next_token(rest)? {
+        if let Some(kw) = keyword {
+            return identifier(token, tail)
+                .map(Some)
+                .map_err(|why| format!("after {kw}: {why}"));
+        }
+        let upper = token.to_ascii_uppercase();
+        if upper == "FROM" || upper == "INTO" || (first && upper == "UPDATE") {
+            keyword = Some(upper);
+        }
+        first = false;
+        rest = tail;
+    }
+    match keyword {
+        Some(kw) => Err(format!("the statement ends after {kw}: a table name is missing")),
+        None => Ok(None),
+    }
+}
+
+/// A table name token, unquoted; `Err` says why it is not one.
+fn identifier(token: &str, tail: &str) -> Result<String, String> {
+    if let Some(inner) = token.strip_prefix('"') {
+        let inner = inner.strip_suffix('"').unwrap_or(inner);
+        return Ok(inner.replace("\"\"", "\""));
+    }
+    if !token.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
+        return Err(format!("found `{token}` where a table name should be"));
+    }
+    // `my-table` or `a.b` unquoted: DynamoDB's reading of it is not certain, so ask for quotes.
+    if tail.starts_with(['-', '.']) {
+        let run: String = tail
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+            .collect();
+        return Err(format!(
+            "write the table name in double quotes (\"{token}{run}\"): unquoted, it does not read as one name"
+        ));
+    }
+    Ok(token.to_owned())
+}
+
 /// Splits off the next token after skipping whitespace and comments; `None` at the end.
 fn next_token(s: &str) -> Result<Option<(&str, &str)>, String> {
     let s = skip_trivia(s)?;
@@ -128,6 +177,29 @@ mod tests {
             Ok(StatementKind::Other(r#""a""b""#.into()))
         );
         assert_eq!(classify("'SELECT'"), Ok(StatementKind::Other("'SELECT'".into())));
+    }
+
+    #[test]
+    fn finds_the_table() {
+        let t = |s: &str| table_name(s);
+        assert_eq!(t(r#"SELECT * FROM "orders" WHERE "pk" = ?"#), Ok(Some("orders".into())));
+        assert_eq!(t(r#"select * from "orders"."by-date""#), Ok(Some("orders".into())));
+        assert_eq!(t("select a from orders where b = 'FROM x'"), Ok(Some("orders".into())));
+        assert_eq!(t(r#"SELECT "from" FROM "t-1""#), Ok(Some("t-1".into())));
+        assert_eq!(
+            t(r#"/* FROM "x" */ DELETE FROM "a""b" WHERE pk = 1"#),
+            Ok(Some("a\"b".into()))
+        );
+        assert_eq!(t(r#"INSERT INTO "users" VALUE {'pk': 'a'}"#), Ok(Some("users".into())));
+        assert_eq!(
+            t("  -- c\n update Users SET a = 1 WHERE pk = 'x'"),
+            Ok(Some("Users".into()))
+        );
+        assert_eq!(t("SELECT 1"), Ok(None));
+        assert!(t("SELECT * FROM my-table").unwrap_err().contains("double quotes"));
+        assert!(t("SELECT * FROM t.idx").is_err());
+        assert!(t("SELECT * FROM (SELECT 1)").is_err());
+        assert!(t("DELETE FROM").is_err());
     }
 
     #[test]

@@ -15,7 +15,6 @@ use shared::{Op, ToolError, aws::call, cursor::Page};
 use crate::S3Server;
 
 pub const TEMPLATE: &str = "s3://{bucket}/{key}";
-const LIST_BUCKETS: Op = Op::new("s3", "ListBuckets", "s3:ListAllMyBuckets");
 const LIST_OBJECTS: Op = Op::new("s3", "ListObjectsV2", "s3:ListBucket");
 const RESOURCE_PAGE: i32 = 100;
 /// Completion lists are capped by MCP at 100 values.
@@ -68,35 +67,23 @@ impl S3Server {
             .cursors
             .open_page(TOOL, &(), cursor.as_deref())
             .map_err(|e| to_mcp("", e))?;
-        let (client, target) = self.inner.clients.home();
-        let out = call(
-            LIST_BUCKETS,
-            &target,
-            client
-                .list_buckets()
-                .max_buckets(RESOURCE_PAGE)
-                .set_continuation_token(at.token.clone())
-                .send(),
-        )
-        .await
-        .map_err(|e| to_mcp("", e))?;
-        let resources: Vec<Resource> = out
-            .buckets()
+        let page = self
+            .bucket_page(None, RESOURCE_PAGE, at)
+            .await
+            .map_err(|e| to_mcp("", e))?;
+        let resources: Vec<Resource> = page
+            .buckets
             .iter()
-            .filter_map(|b| b.name())
-            .filter(|n| self.inner.buckets.allows(n))
-            .map(|name| {
-                let region = out
-                    .buckets()
-                    .iter()
-                    .find(|b| b.name() == Some(name))
-                    .and_then(|b| b.bucket_region());
-                Resource::new(format!("s3://{name}/"), name.to_owned())
-                    .with_mime_type("application/json")
-                    .with_description(match region {
-                        Some(region) => format!("S3 bucket in {region}"),
-                        None => "S3 bucket".to_owned(),
-                    })
+            .filter_map(|b| {
+                let name = b.name()?;
+                Some(
+                    Resource::new(format!("s3://{name}/"), name.to_owned())
+                        .with_mime_type("application/json")
+                        .with_description(match b.bucket_region() {
+                            Some(region) => format!("S3 bucket in {region}"),
+                            None => "S3 bucket".to_owned(),
+                        }),
+                )
             })
             .collect();
         let paged = self.core.cursors.paginate(
@@ -105,8 +92,8 @@ impl S3Server {
             &(),
             "/resources",
             resources,
-            &at,
-            out.continuation_token().map(str::to_owned),
+            &page.at,
+            page.next,
             256,
         );
         let mut result = ListResourcesResult::with_all_items(paged.items);
@@ -194,18 +181,12 @@ impl S3Server {
 
     /// Completion failures (no permission, emulator down) give no suggestions rather than an error.
     async fn complete_buckets(&self, typed: &str) -> Vec<String> {
-        let (client, target) = self.inner.clients.home();
-        let req = client
-            .list_buckets()
-            .set_prefix((!typed.is_empty()).then(|| typed.to_owned()))
-            .max_buckets(1000);
-        match call(LIST_BUCKETS, &target, req.send()).await {
-            Ok(out) => out
-                .buckets()
+        let typed = (!typed.is_empty()).then_some(typed);
+        match self.bucket_page(typed, MAX_COMPLETIONS as i32, Page::default()).await {
+            Ok(page) => page
+                .buckets
                 .iter()
                 .filter_map(|b| b.name())
-                .filter(|n| n.starts_with(typed) && self.inner.buckets.allows(n))
-                .take(MAX_COMPLETIONS)
                 .map(str::to_owned)
                 .collect(),
             Err(_) => Vec::new(),

@@ -64,6 +64,22 @@ async fn call(c: &RunningService<RoleClient, ()>, tool: &str, args: Value) -> Va
     r.structured_content.unwrap()
 }
 
+/// A call refused before any AWS request: what MCP itself costs per call.
+async fn mcp_overhead(c: &RunningService<RoleClient, ()>) -> f64 {
+    let mut t = Vec::new();
+    for _ in 0..CALLS {
+        let args = json!({"bucket": ""}).as_object().cloned().unwrap();
+        let s = Instant::now();
+        let r = c
+            .call_tool(CallToolRequestParams::new("list_objects").with_arguments(args))
+            .await
+            .unwrap();
+        t.push(s.elapsed().as_secs_f64() * 1e3);
+        assert_eq!(r.is_error, Some(true));
+    }
+    median(t)
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
@@ -149,9 +165,18 @@ async fn bench_s3() -> Row {
     let init_ms = startup("aws-s3-mcp").await;
 
     let (c, pid) = spawn("aws-s3-mcp", &[]).await;
-    let args = json!({"bucket": bucket, "page_size": 100});
+    let page: i32 = std::env::var("BENCH_PAGE_SIZE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100);
+    let args = json!({"bucket": bucket, "page_size": page});
     let (tool_ms, raw_ms) = ratio(&c, "list_objects", args, || async {
-        s3.list_objects_v2().bucket(&bucket).max_keys(100).send().await.unwrap();
+        s3.list_objects_v2()
+            .bucket(&bucket)
+            .max_keys(page)
+            .send()
+            .await
+            .unwrap();
     })
     .await;
 
@@ -175,6 +200,10 @@ async fn bench_s3() -> Row {
         cached.push(t.elapsed().as_secs_f64() * 1e3);
         assert_eq!(v["from_cache"], true);
     }
+    eprintln!(
+        "aws-s3-mcp: MCP round trip without AWS (median) {:.3} ms",
+        mcp_overhead(&c).await
+    );
     let rss_mb = peak_rss_mb(pid);
     c.cancel().await.ok();
     Row {

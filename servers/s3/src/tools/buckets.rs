@@ -48,33 +48,22 @@ impl S3Server {
         idempotent_hint = true,
         open_world_hint = true
     ))]
-    async fn list_buckets(&self, Parameters(p): Parameters<ListBucketsParams>) -> ToolResult<Value> {
-        let page_size = p.page_size.unwrap_or(100);
+    async fn list_buckets(&self, Parameters(p): Parameters<ListBucketsParams>) -> ToolResult {
         let at: Page<String> = self.core.cursors.open_page("list_buckets", &p, p.cursor.as_deref())?;
-        let (client, target) = self.inner.clients.home();
-        let out = call(
-            LIST_BUCKETS,
-            &target,
-            client
-                .list_buckets()
-                .set_prefix(p.prefix.clone())
-                .max_buckets(page_size)
-                .set_continuation_token(at.token.clone())
-                .send(),
-        )
-        .await?;
-        let mut buckets = Vec::new();
-        for b in out.buckets() {
-            let Some(name) = b.name() else { continue };
-            if let Some(r) = b.bucket_region() {
-                self.inner.clients.remember_region(name, r).await;
-            }
-            buckets.push(BucketOut {
-                name: name.to_owned(),
-                region: b.bucket_region().map(str::to_owned),
-                created: time(b.creation_date()),
-            });
-        }
+        let page = self
+            .bucket_page(p.prefix.as_deref(), p.page_size.unwrap_or(100), at.clone())
+            .await?;
+        let mut buckets: Vec<BucketOut> = page
+            .buckets
+            .iter()
+            .filter_map(|b| {
+                Some(BucketOut {
+                    name: b.name()?.to_owned(),
+                    region: b.bucket_region().map(str::to_owned),
+                    created: time(b.creation_date()),
+                })
+            })
+            .collect();
         // Older S3-compatible endpoints omit BucketRegion: look those up (cached, a few at a time).
         let clients = &self.inner.clients;
         let wanted: Vec<(String, Option<String>)> =
@@ -82,7 +71,10 @@ impl S3Server {
         let regions: Vec<Option<String>> = futures::stream::iter(wanted)
             .map(|(name, region)| async move {
                 match region {
-                    Some(r) => Some(r),
+                    Some(r) => {
+                        clients.remember_region(&name, &r).await;
+                        Some(r)
+                    }
                     None => clients.region_of(&name).await.ok(),
                 }
             })
@@ -92,22 +84,19 @@ impl S3Server {
         for (b, r) in buckets.iter_mut().zip(regions) {
             b.region = r;
         }
-        let total = buckets.len();
-        buckets.retain(|b| self.inner.buckets.allows(&b.name));
-        let hidden = total - buckets.len();
         let paged = self.core.cursors.paginate(
             &self.core.budget,
             "list_buckets",
             &p,
             "/buckets",
             buckets,
-            &at,
-            out.continuation_token().map(str::to_owned),
+            &page.at,
+            page.next,
             256,
         );
         let mut result = json!({ "buckets": paged.items, "next_cursor": paged.next_cursor });
-        if hidden > 0 {
-            result["hidden_by_allowlist"] = json!(hidden);
+        if page.hidden > 0 {
+            result["hidden_by_allowlist"] = json!(page.hidden);
         }
         if let Some(note) = paged.truncated {
             shared::budget::attach(&mut result, note);
@@ -124,7 +113,7 @@ impl S3Server {
         idempotent_hint = true,
         open_world_hint = true
     ))]
-    async fn get_bucket_info(&self, Parameters(p): Parameters<BucketParams>) -> ToolResult<Value> {
+    async fn get_bucket_info(&self, Parameters(p): Parameters<BucketParams>) -> ToolResult {
         self.check_bucket(&p.bucket)?;
         let (mut info, cached) = self
             .inner
@@ -158,7 +147,76 @@ fn part<O: RequestId, E: ProvideErrorMetadata + RequestId>(result: Result<O, E>,
     }
 }
 
+/// AWS pages one call may read while the allowlist filters pages down to nothing.
+const MAX_FILTERED_PAGES: usize = 10;
+
+/// One page of allowed buckets, and where it came from.
+pub(crate) struct BucketPage {
+    pub buckets: Vec<aws_sdk_s3::types::Bucket>,
+    /// The AWS page these buckets are from, with the cursor's skip when it is the page asked for.
+    pub at: Page<String>,
+    pub next: Option<String>,
+    pub hidden: usize,
+}
+
 impl S3Server {
+    /// ListBuckets narrowed to what the allowlist can allow; pages that the allowlist empties are
+    /// read through (a bounded number), so callers do not get empty pages with a cursor.
+    pub(crate) async fn bucket_page(
+        &self,
+        prefix: Option<&str>,
+        page_size: i32,
+        at: Page<String>,
+    ) -> Result<BucketPage, ToolError> {
+        let empty = |at| BucketPage {
+            buckets: vec![],
+            at,
+            next: None,
+            hidden: 0,
+        };
+        let Some(prefix) = self.inner.buckets.narrow(prefix) else {
+            return Ok(empty(at));
+        };
+        let (client, target) = self.inner.clients.home();
+        let (mut at, mut hidden) = (at, 0);
+        for _ in 0..MAX_FILTERED_PAGES {
+            let out = call(
+                LIST_BUCKETS,
+                &target,
+                client
+                    .list_buckets()
+                    .set_prefix(prefix.clone())
+                    .max_buckets(page_size)
+                    .set_continuation_token(at.token.clone())
+                    .send(),
+            )
+            .await?;
+            let next = out.continuation_token().map(str::to_owned);
+            let all = out.buckets.unwrap_or_default();
+            let total = all.len();
+            let buckets: Vec<_> = all
+                .into_iter()
+                .filter(|b| b.name().is_some_and(|n| self.inner.buckets.allows(n)))
+                .collect();
+            hidden += total - buckets.len();
+            if !buckets.is_empty() || next.is_none() {
+                return Ok(BucketPage {
+                    buckets,
+                    at,
+                    next,
+                    hidden,
+                });
+            }
+            at = Page { token: next, skip: 0 };
+        }
+        Ok(BucketPage {
+            buckets: vec![],
+            next: at.token.clone(),
+            at,
+            hidden,
+        })
+    }
+
     async fn fetch_bucket_info(&self, bucket: &str) -> Result<Value, ToolError> {
         let (client, _target, region) = self.inner.clients.for_bucket(bucket).await?;
         let (versioning, encryption, pab, tags, policy) = tokio::join!(

@@ -4,7 +4,7 @@
 use globset::{GlobBuilder, GlobMatcher};
 use rmcp::{handler::server::wrapper::Parameters, schemars, tool, tool_router};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
 use shared::{Op, Output, ToolError, ToolResult, aws::call, cursor::Page};
 
 use crate::{S3Server, time};
@@ -88,7 +88,7 @@ impl S3Server {
         idempotent_hint = true,
         open_world_hint = true
     ))]
-    async fn list_objects(&self, Parameters(p): Parameters<ListObjectsParams>) -> ToolResult<Value> {
+    async fn list_objects(&self, Parameters(p): Parameters<ListObjectsParams>) -> ToolResult {
         self.check_bucket(&p.bucket)?;
         let at: Page<String> = self.core.cursors.open_page("list_objects", &p, p.cursor.as_deref())?;
         let (client, target, _) = self.inner.clients.for_bucket(&p.bucket).await?;
@@ -162,7 +162,7 @@ impl S3Server {
         idempotent_hint = true,
         open_world_hint = true
     ))]
-    async fn find_objects(&self, Parameters(p): Parameters<FindObjectsParams>) -> ToolResult<Value> {
+    async fn find_objects(&self, Parameters(p): Parameters<FindObjectsParams>) -> ToolResult {
         self.check_bucket(&p.bucket)?;
         let (matcher, on_name) = glob(&p.pattern)?;
         let resume: Option<String> = match p.cursor.as_deref() {

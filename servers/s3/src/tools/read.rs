@@ -78,7 +78,7 @@ impl S3Server {
         idempotent_hint = true,
         open_world_hint = true
     ))]
-    async fn head_object(&self, Parameters(p): Parameters<ObjectParams>) -> ToolResult<Value> {
+    async fn head_object(&self, Parameters(p): Parameters<ObjectParams>) -> ToolResult {
         self.check_bucket(&p.bucket)?;
         let (client, target, _) = self.inner.clients.for_bucket(&p.bucket).await?;
         let head = head(&client, &target, &p.bucket, &p.key, p.version_id.as_deref()).await?;
@@ -94,7 +94,7 @@ impl S3Server {
         idempotent_hint = true,
         open_world_hint = true
     ))]
-    async fn get_object(&self, Parameters(p): Parameters<GetObjectParams>) -> ToolResult<Value> {
+    async fn get_object(&self, Parameters(p): Parameters<GetObjectParams>) -> ToolResult {
         self.check_bucket(&p.bucket)?;
         Ok(Output(
             self.read_object(
@@ -117,7 +117,7 @@ impl S3Server {
         idempotent_hint = false,
         open_world_hint = true
     ))]
-    async fn presign_url(&self, Parameters(p): Parameters<PresignParams>) -> ToolResult<Value> {
+    async fn presign_url(&self, Parameters(p): Parameters<PresignParams>) -> ToolResult {
         self.check_bucket(&p.bucket)?;
         let expires = p.expires_in_secs.unwrap_or(DEFAULT_EXPIRY_SECS);
         if expires == 0 || expires > MAX_EXPIRY_SECS {

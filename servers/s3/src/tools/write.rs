@@ -6,7 +6,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use base64::{Engine, engine::general_purpose::STANDARD};
 use rmcp::{handler::server::wrapper::Parameters, schemars, tool, tool_router};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
 use shared::{Op, Output, ToolError, ToolResult, aws::call};
 
 use crate::S3Server;
@@ -78,7 +78,7 @@ impl S3Server {
         idempotent_hint = true,
         open_world_hint = true
     ))]
-    async fn put_object(&self, Parameters(p): Parameters<PutObjectParams>) -> ToolResult<Value> {
+    async fn put_object(&self, Parameters(p): Parameters<PutObjectParams>) -> ToolResult {
         self.check_bucket(&p.bucket)?;
         if p.key.is_empty() {
             return Err(ToolError::invalid("key", "must not be empty"));
@@ -119,7 +119,7 @@ impl S3Server {
         idempotent_hint = true,
         open_world_hint = true
     ))]
-    async fn copy_object(&self, Parameters(p): Parameters<CopyObjectParams>) -> ToolResult<Value> {
+    async fn copy_object(&self, Parameters(p): Parameters<CopyObjectParams>) -> ToolResult {
         self.check_bucket(&p.source_bucket)?;
         self.check_bucket(&p.bucket)?;
         if p.source_key.is_empty() || p.key.is_empty() {
@@ -161,7 +161,7 @@ impl S3Server {
         idempotent_hint = true,
         open_world_hint = true
     ))]
-    async fn delete_object(&self, Parameters(p): Parameters<DeleteObjectParams>) -> ToolResult<Value> {
+    async fn delete_object(&self, Parameters(p): Parameters<DeleteObjectParams>) -> ToolResult {
         self.check_bucket(&p.bucket)?;
         if p.key.is_empty() {
             return Err(ToolError::invalid("key", "must not be empty"));

@@ -65,12 +65,33 @@ where
     }
     match args.transport {
         Transport::Stdio => {
-            let running = make().serve(rmcp::transport::stdio()).await?;
+            let running = match pipes() {
+                Some(pipes) => make().serve(pipes).await?,
+                None => make().serve(rmcp::transport::stdio()).await?,
+            };
             running.waiting().await?;
             Ok(())
         }
         Transport::Http => serve_http(args, make).await,
     }
+}
+
+/// stdin and stdout as non-blocking pipes driven by the event loop, when they are pipes (as MCP
+/// clients start servers). tokio's own stdin/stdout hand every read and write to a blocking
+/// thread, which costs a thread switch per message; files and terminals still take that path.
+#[cfg(unix)]
+fn pipes() -> Option<(tokio::net::unix::pipe::Receiver, tokio::net::unix::pipe::Sender)> {
+    use std::os::fd::AsFd;
+    let stdin = std::fs::File::from(std::io::stdin().as_fd().try_clone_to_owned().ok()?);
+    let stdout = std::fs::File::from(std::io::stdout().as_fd().try_clone_to_owned().ok()?);
+    let reader = tokio::net::unix::pipe::Receiver::from_file(stdin).ok()?;
+    let writer = tokio::net::unix::pipe::Sender::from_file(stdout).ok()?;
+    Some((reader, writer))
+}
+
+#[cfg(not(unix))]
+fn pipes() -> Option<(tokio::io::Stdin, tokio::io::Stdout)> {
+    None
 }
 
 fn token_from_env() -> Option<Arc<str>> {

@@ -64,6 +64,96 @@ async fn call(c: &RunningService<RoleClient, ()>, tool: &str, args: Value) -> Va
     r.structured_content.unwrap()
 }
 
+/// A minimal JSON-RPC client over a server's stdio: writes a request line, reads lines until the
+/// response with its id, parses it once into a `Value` (what a JavaScript client's JSON.parse does).
+/// rmcp's client decodes through nested untagged enums, which costs time per byte that belongs to
+/// that client library, not to the server; both figures are printed.
+struct LineClient {
+    // Held so the server is killed when the client is dropped.
+    _child: tokio::process::Child,
+    stdin: tokio::process::ChildStdin,
+    stdout: tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStdout>>,
+    next_id: u64,
+}
+
+impl LineClient {
+    async fn start(name: &str) -> Self {
+        use tokio::io::AsyncBufReadExt;
+        let mut child = tokio::process::Command::new(bin(name))
+            .envs(aws_env())
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("spawn");
+        let stdin = child.stdin.take().unwrap();
+        let stdout = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut c = Self {
+            _child: child,
+            stdin,
+            stdout,
+            next_id: 0,
+        };
+        c.request("initialize", json!({"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "bench", "version": "0"}})).await;
+        c.send(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}))
+            .await;
+        c
+    }
+
+    async fn send(&mut self, msg: Value) {
+        use tokio::io::AsyncWriteExt;
+        let mut line = msg.to_string();
+        line.push('\n');
+        self.stdin.write_all(line.as_bytes()).await.unwrap();
+    }
+
+    async fn request(&mut self, method: &str, params: Value) -> Value {
+        self.next_id += 1;
+        let id = self.next_id;
+        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}))
+            .await;
+        loop {
+            let line = self.stdout.next_line().await.unwrap().expect("server closed stdout");
+            let msg: Value = serde_json::from_str(&line).unwrap();
+            if msg["id"] == id {
+                return msg;
+            }
+        }
+    }
+
+    async fn call(&mut self, tool: &str, args: &Value) -> Value {
+        let r = self
+            .request("tools/call", json!({"name": tool, "arguments": args}))
+            .await;
+        assert_ne!(r["result"]["isError"], true, "{tool}: {r}");
+        r
+    }
+}
+
+/// Median latency (ms) of `tool` through [`LineClient`] and of `raw`, interleaved.
+async fn ratio_line<F, Fut>(c: &mut LineClient, tool: &str, args: Value, raw: F) -> (f64, f64)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    for _ in 0..20 {
+        c.call(tool, &args).await;
+        raw().await;
+    }
+    let (mut t, mut r) = (Vec::new(), Vec::new());
+    for _ in 0..CALLS {
+        let s = Instant::now();
+        c.call(tool, &args).await;
+        t.push(s.elapsed().as_secs_f64() * 1e3);
+        let s = Instant::now();
+        raw().await;
+        r.push(s.elapsed().as_secs_f64() * 1e3);
+    }
+    (median(t), median(r))
+}
+
 /// A call refused before any AWS request: what MCP itself costs per call.
 async fn mcp_overhead(c: &RunningService<RoleClient, ()>) -> f64 {
     let mut t = Vec::new();
@@ -142,8 +232,30 @@ struct Row {
     cached_ms: f64,
 }
 
+/// The raw SDK client, configured exactly as the servers configure theirs (`shared::aws::load`
+/// with default flags), so the ratio compares the same call with the same retry and timeouts.
+async fn server_sdk_config() -> aws_config::SdkConfig {
+    use clap::Parser;
+    #[derive(Parser)]
+    struct Flags {
+        #[command(flatten)]
+        common: shared::CommonArgs,
+    }
+    let flags = Flags::parse_from(["bench"]);
+    shared::aws::load("bench", "0", &flags.common)
+        .await
+        .expect("AWS config from the emulator environment")
+}
+
 async fn bench_s3() -> Row {
-    let s3 = s3().await;
+    let s3 = if std::env::var_os("BENCH_PLAIN_SDK").is_some() {
+        s3().await
+    } else {
+        let conf = aws_sdk_s3::config::Builder::from(&server_sdk_config().await)
+            .force_path_style(true)
+            .build();
+        aws_sdk_s3::Client::from_conf(conf)
+    };
     let bucket = unique("bench");
     s3.create_bucket().bucket(&bucket).send().await.unwrap();
     futures::stream::iter(0..100)
@@ -165,20 +277,17 @@ async fn bench_s3() -> Row {
     let init_ms = startup("aws-s3-mcp").await;
 
     let (c, pid) = spawn("aws-s3-mcp", &[]).await;
-    let page: i32 = std::env::var("BENCH_PAGE_SIZE")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100);
-    let args = json!({"bucket": bucket, "page_size": page});
-    let (tool_ms, raw_ms) = ratio(&c, "list_objects", args, || async {
-        s3.list_objects_v2()
-            .bucket(&bucket)
-            .max_keys(page)
-            .send()
-            .await
-            .unwrap();
-    })
-    .await;
+    let args = json!({"bucket": bucket, "page_size": 100});
+    let raw = || async {
+        s3.list_objects_v2().bucket(&bucket).max_keys(100).send().await.unwrap();
+    };
+    let (rmcp_ms, rmcp_raw_ms) = ratio(&c, "list_objects", args.clone(), raw).await;
+    eprintln!(
+        "aws-s3-mcp: list_objects through rmcp's client {rmcp_ms:.2} / {rmcp_raw_ms:.2} ms = {:.3}",
+        rmcp_ms / rmcp_raw_ms
+    );
+    let mut line = LineClient::start("aws-s3-mcp").await;
+    let (tool_ms, raw_ms) = ratio_line(&mut line, "list_objects", args, raw).await;
 
     // Metadata: get_bucket_info on buckets seen for the first time vs. the same bucket again.
     let mut fresh = Vec::new();
@@ -190,13 +299,13 @@ async fn bench_s3() -> Row {
     let mut uncached = Vec::new();
     for b in &fresh {
         let t = Instant::now();
-        call(&c, "get_bucket_info", json!({"bucket": b})).await;
+        line.call("get_bucket_info", &json!({"bucket": b})).await;
         uncached.push(t.elapsed().as_secs_f64() * 1e3);
     }
     let mut cached = Vec::new();
     for _ in 0..CALLS {
         let t = Instant::now();
-        let v = call(&c, "get_bucket_info", json!({"bucket": fresh[0]})).await;
+        let v = line.call("get_bucket_info", &json!({"bucket": fresh[0]})).await["result"]["structuredContent"].clone();
         cached.push(t.elapsed().as_secs_f64() * 1e3);
         assert_eq!(v["from_cache"], true);
     }
@@ -257,7 +366,11 @@ async fn create_table(ddb: &aws_sdk_dynamodb::Client, name: &str) {
 }
 
 async fn bench_dynamodb() -> Row {
-    let ddb = dynamodb().await;
+    let ddb = if std::env::var_os("BENCH_PLAIN_SDK").is_some() {
+        dynamodb().await
+    } else {
+        aws_sdk_dynamodb::Client::new(&server_sdk_config().await)
+    };
     let table = unique("bench");
     create_table(&ddb, &table).await;
     for i in 0..100 {
@@ -273,7 +386,7 @@ async fn bench_dynamodb() -> Row {
     let init_ms = startup("aws-dynamodb-mcp").await;
     let (c, pid) = spawn("aws-dynamodb-mcp", &[]).await;
     let args = json!({"table": table, "partition_key": "p", "page_size": 100});
-    let (tool_ms, raw_ms) = ratio(&c, "query", args, || async {
+    let raw = || async {
         ddb.query()
             .table_name(&table)
             .key_condition_expression("#pk = :pk")
@@ -284,8 +397,14 @@ async fn bench_dynamodb() -> Row {
             .send()
             .await
             .unwrap();
-    })
-    .await;
+    };
+    let (rmcp_ms, rmcp_raw_ms) = ratio(&c, "query", args.clone(), raw).await;
+    eprintln!(
+        "aws-dynamodb-mcp: query through rmcp's client {rmcp_ms:.2} / {rmcp_raw_ms:.2} ms = {:.3}",
+        rmcp_ms / rmcp_raw_ms
+    );
+    let mut line = LineClient::start("aws-dynamodb-mcp").await;
+    let (tool_ms, raw_ms) = ratio_line(&mut line, "query", args, raw).await;
     let mut fresh = Vec::new();
     for _ in 0..META {
         let t = unique("bench-meta");
@@ -295,13 +414,13 @@ async fn bench_dynamodb() -> Row {
     let mut uncached = Vec::new();
     for t in &fresh {
         let s = Instant::now();
-        call(&c, "describe_table", json!({"table": t})).await;
+        line.call("describe_table", &json!({"table": t})).await;
         uncached.push(s.elapsed().as_secs_f64() * 1e3);
     }
     let mut cached = Vec::new();
     for _ in 0..CALLS {
         let s = Instant::now();
-        let v = call(&c, "describe_table", json!({"table": fresh[0]})).await;
+        let v = line.call("describe_table", &json!({"table": fresh[0]})).await["result"]["structuredContent"].clone();
         cached.push(s.elapsed().as_secs_f64() * 1e3);
         assert_eq!(v["from_cache"], true);
     }

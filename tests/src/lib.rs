@@ -177,6 +177,21 @@ impl Mcp {
 
     pub async fn start_with_env(bin: &str, args: &[&str], extra_env: &[(&str, &str)]) -> Self {
         require_emulators();
+        Self::spawn(bin, args, extra_env).await
+    }
+
+    /// Start `bin` with every AWS endpoint pointed at `endpoint` (a fault-injecting fake server,
+    /// say); the emulators are not needed.
+    pub async fn start_against(bin: &str, args: &[&str], endpoint: &str) -> Self {
+        Self::spawn(
+            bin,
+            args,
+            &[("AWS_ENDPOINT_URL", endpoint), ("AWS_ENDPOINT_URL_DYNAMODB", endpoint)],
+        )
+        .await
+    }
+
+    async fn spawn(bin: &str, args: &[&str], extra_env: &[(&str, &str)]) -> Self {
         let cmd = tokio::process::Command::new(server_bin(bin)).configure(|c| {
             c.args(args).envs(aws_env()).env("RUST_BACKTRACE", "0");
             for (k, v) in extra_env {

@@ -191,19 +191,30 @@ impl Mcp {
         .await
     }
 
+    /// Like [`Mcp::start_with_env`], with the server's stderr (its logs) written to `log`.
+    pub async fn start_logged(bin: &str, args: &[&str], extra_env: &[(&str, &str)], log: &std::path::Path) -> Self {
+        require_emulators();
+        let file = std::fs::File::create(log).expect("log file");
+        Self::spawn_with_stderr(bin, args, extra_env, file.into()).await
+    }
+
     async fn spawn(bin: &str, args: &[&str], extra_env: &[(&str, &str)]) -> Self {
-        let cmd = tokio::process::Command::new(server_bin(bin)).configure(|c| {
-            c.args(args).envs(aws_env()).env("RUST_BACKTRACE", "0");
-            for (k, v) in extra_env {
-                c.env(k, v);
-            }
-        });
         // Server logs are noise in test output unless asked for.
         let stderr = if std::env::var_os("E2E_SERVER_LOGS").is_some() {
             Stdio::inherit()
         } else {
             Stdio::null()
         };
+        Self::spawn_with_stderr(bin, args, extra_env, stderr).await
+    }
+
+    async fn spawn_with_stderr(bin: &str, args: &[&str], extra_env: &[(&str, &str)], stderr: Stdio) -> Self {
+        let cmd = tokio::process::Command::new(server_bin(bin)).configure(|c| {
+            c.args(args).envs(aws_env()).env("RUST_BACKTRACE", "0");
+            for (k, v) in extra_env {
+                c.env(k, v);
+            }
+        });
         let (transport, _) = TokioChildProcess::builder(cmd)
             .stderr(stderr)
             .spawn()

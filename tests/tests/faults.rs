@@ -31,19 +31,22 @@ enum Behaviour {
 struct Fake {
     url: String,
     requests: Arc<AtomicUsize>,
+    /// Request lines and headers, as received.
+    heads: Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 async fn fake(behaviour: Behaviour) -> Fake {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let requests = Arc::new(AtomicUsize::new(0));
-    let counter = requests.clone();
+    let heads = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (counter, seen) = (requests.clone(), heads.clone());
     tokio::spawn(async move {
         loop {
             let Ok((mut sock, _)) = listener.accept().await else {
                 return;
             };
-            let counter = counter.clone();
+            let (counter, seen) = (counter.clone(), seen.clone());
             tokio::spawn(async move {
                 let mut buf = Vec::new();
                 let mut chunk = [0u8; 4096];
@@ -75,6 +78,7 @@ async fn fake(behaviour: Behaviour) -> Fake {
                     }
                     buf.drain(..head_end + len);
                     counter.fetch_add(1, Ordering::SeqCst);
+                    seen.lock().unwrap().push(head.clone());
                     let is_head = head.starts_with("HEAD ");
                     let (status, headers, body) = match behaviour {
                         Behaviour::Silent => {
@@ -111,7 +115,7 @@ async fn fake(behaviour: Behaviour) -> Fake {
             });
         }
     });
-    Fake { url, requests }
+    Fake { url, requests, heads }
 }
 
 #[tokio::test]
@@ -139,6 +143,13 @@ async fn s3_access_denied_names_the_iam_action() {
     assert!(e["hint"].as_str().unwrap().contains("s3:ListBucket"), "{e}");
     assert!(e["message"].as_str().unwrap().contains("not authorized"));
     assert!(e["request_id"].is_string());
+    // The user agent names the suite, the server and its version.
+    let heads = f.heads.lock().unwrap();
+    let ua = heads[0]
+        .lines()
+        .find(|l| l.to_ascii_lowercase().starts_with("user-agent:"))
+        .unwrap();
+    assert!(ua.contains("app/aws-mcp#aws-s3-mcp#"), "{ua}");
 }
 
 #[tokio::test]

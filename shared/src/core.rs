@@ -11,7 +11,10 @@ use rmcp::{
         router::tool::ToolRouter,
         tool::{IntoCallToolResult, ToolCallContext},
     },
-    model::{CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation},
+    model::{
+        CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation, ServerCapabilities,
+        ServerConfig,
+    },
     service::RequestContext,
 };
 use serde_json::Value;
@@ -55,6 +58,20 @@ impl Core {
 
     pub fn server_info(&self) -> Implementation {
         Implementation::new(self.name, self.version)
+    }
+
+    /// What every server announces: tools, resources and completions, its name and version, and
+    /// its instructions for the model.
+    pub fn server_config(&self, instructions: &str) -> ServerConfig {
+        ServerConfig::new(
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_resources()
+                .enable_completions()
+                .build(),
+        )
+        .with_server_info(self.server_info())
+        .with_instructions(instructions)
     }
 
     /// A metadata cache with this server's TTL.
@@ -176,3 +193,98 @@ impl IntoCallToolResult for Output {
 }
 
 pub type ToolResult = Result<Output, ToolError>;
+
+/// A server's [`Core`] and its (write-gated) tool router, for [`tool_methods!`].
+pub trait Tools: Sized + Send + Sync + 'static {
+    fn tools(&self) -> (&Core, &ToolRouter<Self>);
+}
+
+/// The tool methods of `rmcp::ServerHandler`, the same for every server: calls go through
+/// [`Core::call_tool`] (argument checks, audit line, output budget) to the server's router, and
+/// listings show only what the router holds. Expand inside `impl ServerHandler for X` where
+/// `X: Tools`. (A macro rather than a blanket impl: `ServerHandler` has many other methods.)
+#[macro_export]
+macro_rules! tool_methods {
+    () => {
+        async fn call_tool(
+            &self,
+            request: rmcp::model::CallToolRequestParams,
+            context: rmcp::service::RequestContext<rmcp::RoleServer>,
+        ) -> Result<rmcp::model::CallToolResponse, rmcp::ErrorData> {
+            let (core, router) = $crate::core::Tools::tools(self);
+            core.call_tool(self, router, request, context).await
+        }
+
+        async fn list_tools(
+            &self,
+            _request: Option<rmcp::model::PaginatedRequestParams>,
+            _context: rmcp::service::RequestContext<rmcp::RoleServer>,
+        ) -> Result<rmcp::model::ListToolsResult, rmcp::ErrorData> {
+            Ok(rmcp::model::ListToolsResult::with_all_items(
+                $crate::core::Tools::tools(self).1.list_all(),
+            ))
+        }
+
+        fn get_tool(&self, name: &str) -> Option<rmcp::model::Tool> {
+            $crate::core::Tools::tools(self).1.get(name).cloned()
+        }
+    };
+}
+
+/// A server's MCP resources and completions, for [`resource_methods!`].
+pub trait Resources: Send + Sync + 'static {
+    fn templates(&self) -> rmcp::model::ListResourceTemplatesResult;
+    fn list(
+        &self,
+        cursor: Option<String>,
+    ) -> impl std::future::Future<Output = Result<rmcp::model::ListResourcesResult, ErrorData>> + Send;
+    fn read(
+        &self,
+        uri: &str,
+    ) -> impl std::future::Future<Output = Result<rmcp::model::ReadResourceResult, ErrorData>> + Send;
+    fn complete(
+        &self,
+        request: rmcp::model::CompleteRequestParams,
+    ) -> impl std::future::Future<Output = Result<rmcp::model::CompleteResult, ErrorData>> + Send;
+}
+
+/// The resource and completion methods of `rmcp::ServerHandler`, forwarding to [`Resources`].
+/// Expand inside `impl ServerHandler for X` where `X: Resources`.
+#[macro_export]
+macro_rules! resource_methods {
+    () => {
+        async fn list_resources(
+            &self,
+            request: Option<rmcp::model::PaginatedRequestParams>,
+            _context: rmcp::service::RequestContext<rmcp::RoleServer>,
+        ) -> Result<rmcp::model::ListResourcesResult, rmcp::ErrorData> {
+            $crate::core::Resources::list(self, request.and_then(|r| r.cursor)).await
+        }
+
+        async fn list_resource_templates(
+            &self,
+            _request: Option<rmcp::model::PaginatedRequestParams>,
+            _context: rmcp::service::RequestContext<rmcp::RoleServer>,
+        ) -> Result<rmcp::model::ListResourceTemplatesResult, rmcp::ErrorData> {
+            Ok($crate::core::Resources::templates(self))
+        }
+
+        async fn read_resource(
+            &self,
+            request: rmcp::model::ReadResourceRequestParams,
+            _context: rmcp::service::RequestContext<rmcp::RoleServer>,
+        ) -> Result<rmcp::model::ReadResourceResponse, rmcp::ErrorData> {
+            $crate::core::Resources::read(self, &request.uri)
+                .await
+                .map(Into::into)
+        }
+
+        async fn complete(
+            &self,
+            request: rmcp::model::CompleteRequestParams,
+            _context: rmcp::service::RequestContext<rmcp::RoleServer>,
+        ) -> Result<rmcp::model::CompleteResult, rmcp::ErrorData> {
+            $crate::core::Resources::complete(self, request).await
+        }
+    };
+}

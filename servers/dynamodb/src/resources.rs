@@ -21,7 +21,7 @@ const MAX_COMPLETIONS: usize = 100;
 /// ListTables pages a completion may read.
 const MAX_COMPLETION_CALLS: usize = 10;
 
-pub fn templates() -> ListResourceTemplatesResult {
+fn templates() -> ListResourceTemplatesResult {
     ListResourceTemplatesResult::with_all_items(vec![
         ResourceTemplate::new(TEMPLATE, "dynamodb-table-schema")
             .with_title("DynamoDB table schema")
@@ -62,8 +62,12 @@ fn parse_uri(uri: &str) -> Result<&str, ErrorData> {
         })
 }
 
-impl DynamoServer {
-    pub(crate) async fn list_table_resources(&self, cursor: Option<String>) -> Result<ListResourcesResult, ErrorData> {
+impl shared::core::Resources for DynamoServer {
+    fn templates(&self) -> ListResourceTemplatesResult {
+        templates()
+    }
+
+    async fn list(&self, cursor: Option<String>) -> Result<ListResourcesResult, ErrorData> {
         const TOOL: &str = "resources/list";
         let start: Option<String> = match cursor.as_deref().filter(|c| !c.trim().is_empty()) {
             Some(c) => Some(self.core.cursors.open(TOOL, &(), c).map_err(|e| to_mcp("", e))?),
@@ -106,7 +110,7 @@ impl DynamoServer {
         Ok(result)
     }
 
-    pub(crate) async fn read_schema_resource(&self, uri: &str) -> Result<ReadResourceResult, ErrorData> {
+    async fn read(&self, uri: &str) -> Result<ReadResourceResult, ErrorData> {
         let table = parse_uri(uri)?;
         self.check_table(table).map_err(|e| to_mcp(uri, e))?;
         let (t, _) = self.table(table).await.map_err(|e| to_mcp(uri, e))?;
@@ -116,7 +120,7 @@ impl DynamoServer {
         ]))
     }
 
-    pub(crate) async fn complete_names(&self, request: CompleteRequestParams) -> Result<CompleteResult, ErrorData> {
+    async fn complete(&self, request: CompleteRequestParams) -> Result<CompleteResult, ErrorData> {
         let is_template = matches!(&request.r#ref, Reference::Resource(r) if r.uri == TEMPLATE);
         let values = if is_template && request.argument.name == "table" {
             self.complete_tables(&request.argument.value).await
@@ -128,7 +132,9 @@ impl DynamoServer {
             .map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
         Ok(CompleteResult::new(info))
     }
+}
 
+impl DynamoServer {
     /// Allowed table names starting with `typed`. Failures (no permission, endpoint down) give no
     /// suggestions rather than an error.
     async fn complete_tables(&self, typed: &str) -> Vec<String> {

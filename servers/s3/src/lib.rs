@@ -16,14 +16,9 @@ mod tools;
 use std::sync::Arc;
 
 use rmcp::{
-    ErrorData, RoleServer, ServerHandler,
+    ServerHandler,
     handler::server::router::tool::ToolRouter,
-    model::{
-        CallToolRequestParams, CallToolResponse, CompleteRequestParams, CompleteResult, ListResourceTemplatesResult,
-        ListResourcesResult, ListToolsResult, PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse,
-        ServerCapabilities, ServerConfig, Tool,
-    },
-    service::RequestContext,
+    model::{ServerConfig, Tool},
 };
 use serde_json::Value;
 use shared::{Allowlist, CommonArgs, Core, ToolError, TtlCache};
@@ -103,70 +98,20 @@ pub(crate) fn time(t: Option<&aws_smithy_types::DateTime>) -> Option<String> {
     t.and_then(|t| t.fmt(aws_smithy_types::date_time::Format::DateTime).ok())
 }
 
+impl shared::core::Tools for S3Server {
+    fn tools(&self) -> (&Core, &ToolRouter<Self>) {
+        (&self.core, &self.inner.router)
+    }
+}
+
 impl ServerHandler for S3Server {
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(
-            ServerCapabilities::builder()
-                .enable_tools()
-                .enable_resources()
-                .enable_completions()
-                .build(),
-        )
-        .with_server_info(self.core.server_info())
-        .with_instructions(INSTRUCTIONS)
+        self.core.server_config(INSTRUCTIONS)
     }
 
-    async fn call_tool(
-        &self,
-        request: CallToolRequestParams,
-        context: RequestContext<RoleServer>,
-    ) -> Result<CallToolResponse, ErrorData> {
-        self.core.call_tool(self, &self.inner.router, request, context).await
-    }
+    shared::tool_methods!();
 
-    async fn list_tools(
-        &self,
-        _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
-    ) -> Result<ListToolsResult, ErrorData> {
-        Ok(ListToolsResult::with_all_items(self.inner.router.list_all()))
-    }
-
-    fn get_tool(&self, name: &str) -> Option<Tool> {
-        self.inner.router.get(name).cloned()
-    }
-
-    async fn list_resources(
-        &self,
-        request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
-    ) -> Result<ListResourcesResult, ErrorData> {
-        self.list_bucket_resources(request.and_then(|r| r.cursor)).await
-    }
-
-    async fn list_resource_templates(
-        &self,
-        _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
-    ) -> Result<ListResourceTemplatesResult, ErrorData> {
-        Ok(resources::templates())
-    }
-
-    async fn read_resource(
-        &self,
-        request: ReadResourceRequestParams,
-        _context: RequestContext<RoleServer>,
-    ) -> Result<ReadResourceResponse, ErrorData> {
-        self.read_s3_resource(&request.uri).await.map(Into::into)
-    }
-
-    async fn complete(
-        &self,
-        request: CompleteRequestParams,
-        _context: RequestContext<RoleServer>,
-    ) -> Result<CompleteResult, ErrorData> {
-        self.complete_names(request).await
-    }
+    shared::resource_methods!();
 }
 
 #[cfg(test)]

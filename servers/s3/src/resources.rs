@@ -20,7 +20,7 @@ const RESOURCE_PAGE: i32 = 100;
 /// Completion lists are capped by MCP at 100 values.
 const MAX_COMPLETIONS: usize = 100;
 
-pub fn templates() -> ListResourceTemplatesResult {
+fn templates() -> ListResourceTemplatesResult {
     ListResourceTemplatesResult::with_all_items(vec![
         ResourceTemplate::new(TEMPLATE, "s3-object")
             .with_title("S3 object")
@@ -59,8 +59,12 @@ fn parse_uri(uri: &str) -> Result<(&str, &str), ErrorData> {
     Ok((bucket, key))
 }
 
-impl S3Server {
-    pub(crate) async fn list_bucket_resources(&self, cursor: Option<String>) -> Result<ListResourcesResult, ErrorData> {
+impl shared::core::Resources for S3Server {
+    fn templates(&self) -> ListResourceTemplatesResult {
+        templates()
+    }
+
+    async fn list(&self, cursor: Option<String>) -> Result<ListResourcesResult, ErrorData> {
         const TOOL: &str = "resources/list";
         let at: Page<String> = self
             .core
@@ -101,7 +105,7 @@ impl S3Server {
         Ok(result)
     }
 
-    pub(crate) async fn read_s3_resource(&self, uri: &str) -> Result<ReadResourceResult, ErrorData> {
+    async fn read(&self, uri: &str) -> Result<ReadResourceResult, ErrorData> {
         let (bucket, key) = parse_uri(uri)?;
         self.check_bucket(bucket).map_err(|e| to_mcp(uri, e))?;
         if key.is_empty() {
@@ -159,7 +163,7 @@ impl S3Server {
         ]))
     }
 
-    pub(crate) async fn complete_names(&self, request: CompleteRequestParams) -> Result<CompleteResult, ErrorData> {
+    async fn complete(&self, request: CompleteRequestParams) -> Result<CompleteResult, ErrorData> {
         let is_template = matches!(&request.r#ref, Reference::Resource(r) if r.uri == TEMPLATE);
         let typed = request.argument.value.clone();
         let values = match (is_template, request.argument.name.as_str()) {
@@ -178,7 +182,9 @@ impl S3Server {
             .map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
         Ok(CompleteResult::new(info))
     }
+}
 
+impl S3Server {
     /// Completion failures (no permission, emulator down) give no suggestions rather than an error.
     async fn complete_buckets(&self, typed: &str) -> Vec<String> {
         let typed = (!typed.is_empty()).then_some(typed);

@@ -43,38 +43,11 @@ pub struct QueryParams {
     /// Raw KeyConditionExpression instead of partition_key/sort_key, with the names/values maps.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_condition_expression: Option<String>,
-    /// FilterExpression applied after reading (it does not reduce items read).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub filter_expression: Option<String>,
-    /// Only these top-level attributes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub projection: Option<Vec<String>>,
-    /// Raw ProjectionExpression (nested paths), instead of projection.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub projection_expression: Option<String>,
-    /// ExpressionAttributeNames, e.g. {"#s": "status"}.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expression_attribute_names: Option<BTreeMap<String, String>>,
-    /// ExpressionAttributeValues as plain JSON, e.g. {":min": 5}.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expression_attribute_values: Option<BTreeMap<String, Value>>,
     /// Newest/highest sort key first.
     #[serde(default)]
     pub descending: bool,
-    /// Strongly consistent read (not on GSIs).
-    #[serde(default)]
-    pub consistent_read: bool,
-    /// Most items to return (default 100).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 1, max = 1000))]
-    pub page_size: Option<u32>,
-    /// Most items to read in this call, filtered out or not (default 1000).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 1, max = 100000))]
-    pub max_items_read: Option<u32>,
-    /// next_cursor from the previous page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cursor: Option<String>,
+    #[serde(flatten)]
+    pub read: ReadOptions,
 }
 
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
@@ -84,6 +57,21 @@ pub struct ScanParams {
     /// Scan this secondary index instead of the table.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub index: Option<String>,
+    /// Parallel scan: this segment (0-based), with total_segments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 999999))]
+    pub segment: Option<i32>,
+    /// Parallel scan: number of segments, with segment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 1000000))]
+    pub total_segments: Option<i32>,
+    #[serde(flatten)]
+    pub read: ReadOptions,
+}
+
+/// What query and scan share: filter, projection, expression maps, consistency and paging.
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ReadOptions {
     /// FilterExpression applied after reading (it does not reduce items read).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filter_expression: Option<String>,
@@ -102,19 +90,11 @@ pub struct ScanParams {
     /// Strongly consistent read (not on GSIs).
     #[serde(default)]
     pub consistent_read: bool,
-    /// Parallel scan: this segment (0-based), with total_segments.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 0, max = 999999))]
-    pub segment: Option<i32>,
-    /// Parallel scan: number of segments, with segment.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 1, max = 1000000))]
-    pub total_segments: Option<i32>,
     /// Most items to return (default 100).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 1000))]
     pub page_size: Option<u32>,
-    /// Hard cap on items read in this call, filtered out or not (default 1000).
+    /// Most items to read in this call, filtered out or not (default 1000).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 100000))]
     pub max_items_read: Option<u32>,
@@ -361,8 +341,8 @@ impl DynamoServer {
     async fn query(&self, Parameters(p): Parameters<QueryParams>) -> ToolResult {
         self.check_table(&p.table)?;
         let mut e = Expr::new(
-            p.expression_attribute_names.as_ref(),
-            p.expression_attribute_values.as_ref(),
+            p.read.expression_attribute_names.as_ref(),
+            p.read.expression_attribute_values.as_ref(),
         )?;
         let condition = match (&p.key_condition_expression, &p.partition_key, &p.sort_key) {
             (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
@@ -418,7 +398,11 @@ impl DynamoServer {
         if p.key_condition_expression.is_some() {
             self.check_index(&p.table, p.index.as_deref()).await?;
         }
-        let projection = projection(&mut e, p.projection.as_deref(), p.projection_expression.as_deref())?;
+        let projection = projection(
+            &mut e,
+            p.read.projection.as_deref(),
+            p.read.projection_expression.as_deref(),
+        )?;
         let builder = self
             .inner
             .client
@@ -426,20 +410,20 @@ impl DynamoServer {
             .table_name(&p.table)
             .set_index_name(p.index.clone())
             .key_condition_expression(condition)
-            .set_filter_expression(p.filter_expression.clone())
+            .set_filter_expression(p.read.filter_expression.clone())
             .set_projection_expression(projection)
             .set_expression_attribute_names(e.names_opt())
             .set_expression_attribute_values(e.values_opt())
             .scan_index_forward(!p.descending)
-            .consistent_read(p.consistent_read)
+            .consistent_read(p.read.consistent_read)
             .return_consumed_capacity(ReturnConsumedCapacity::Total);
         let listing = Listing {
             tool: "query",
             table: &p.table,
             index: p.index.as_deref(),
-            page_size: p.page_size.unwrap_or(DEFAULT_PAGE),
-            max_read: p.max_items_read.unwrap_or(DEFAULT_MAX_READ),
-            cursor: p.cursor.as_deref(),
+            page_size: p.read.page_size.unwrap_or(DEFAULT_PAGE),
+            max_read: p.read.max_items_read.unwrap_or(DEFAULT_MAX_READ),
+            cursor: p.read.cursor.as_deref(),
         };
         let out = self
             .read_pages(Source::Query(builder), listing, &bound_args(&p))
@@ -479,31 +463,35 @@ impl DynamoServer {
         }
         self.check_index(&p.table, p.index.as_deref()).await?;
         let mut e = Expr::new(
-            p.expression_attribute_names.as_ref(),
-            p.expression_attribute_values.as_ref(),
+            p.read.expression_attribute_names.as_ref(),
+            p.read.expression_attribute_values.as_ref(),
         )?;
-        let projection = projection(&mut e, p.projection.as_deref(), p.projection_expression.as_deref())?;
+        let projection = projection(
+            &mut e,
+            p.read.projection.as_deref(),
+            p.read.projection_expression.as_deref(),
+        )?;
         let builder = self
             .inner
             .client
             .scan()
             .table_name(&p.table)
             .set_index_name(p.index.clone())
-            .set_filter_expression(p.filter_expression.clone())
+            .set_filter_expression(p.read.filter_expression.clone())
             .set_projection_expression(projection)
             .set_expression_attribute_names(e.names_opt())
             .set_expression_attribute_values(e.values_opt())
             .set_segment(p.segment)
             .set_total_segments(p.total_segments)
-            .consistent_read(p.consistent_read)
+            .consistent_read(p.read.consistent_read)
             .return_consumed_capacity(ReturnConsumedCapacity::Total);
         let listing = Listing {
             tool: "scan",
             table: &p.table,
             index: p.index.as_deref(),
-            page_size: p.page_size.unwrap_or(DEFAULT_PAGE),
-            max_read: p.max_items_read.unwrap_or(DEFAULT_MAX_READ),
-            cursor: p.cursor.as_deref(),
+            page_size: p.read.page_size.unwrap_or(DEFAULT_PAGE),
+            max_read: p.read.max_items_read.unwrap_or(DEFAULT_MAX_READ),
+            cursor: p.read.cursor.as_deref(),
         };
         let mut out = self.read_pages(Source::Scan(builder), listing, &bound_args(&p)).await?;
         if let (Some(s), Some(t)) = (p.segment, p.total_segments) {

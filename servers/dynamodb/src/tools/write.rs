@@ -27,15 +27,8 @@ pub struct PutItemParams {
     pub table: String,
     /// The whole item as plain JSON, key attributes included; it replaces any item with that key.
     pub item: Value,
-    /// Write only if this holds, e.g. "attribute_not_exists(pk)" to never overwrite.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub condition_expression: Option<String>,
-    /// ExpressionAttributeNames for the condition, e.g. {"#s": "status"}.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expression_attribute_names: Option<BTreeMap<String, String>>,
-    /// ExpressionAttributeValues for the condition, as plain JSON.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expression_attribute_values: Option<BTreeMap<String, Value>>,
+    #[serde(flatten)]
+    pub condition: Condition,
     /// Return the item this one replaced, if any.
     #[serde(default)]
     pub return_old: bool,
@@ -49,15 +42,8 @@ pub struct UpdateItemParams {
     pub key: Value,
     /// UpdateExpression, e.g. "SET #s = :s, n = n + :one REMOVE old".
     pub update_expression: String,
-    /// Update only if this holds, e.g. "attribute_exists(pk)" to never create.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub condition_expression: Option<String>,
-    /// ExpressionAttributeNames, e.g. {"#s": "status"}.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expression_attribute_names: Option<BTreeMap<String, String>>,
-    /// ExpressionAttributeValues as plain JSON, e.g. {":s": "done", ":one": 1}.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expression_attribute_values: Option<BTreeMap<String, Value>>,
+    #[serde(flatten)]
+    pub condition: Condition,
     /// What to return: NONE, ALL_OLD, UPDATED_OLD, ALL_NEW (default) or UPDATED_NEW.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("enum" = ["NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"]))]
@@ -70,13 +56,21 @@ pub struct DeleteItemParams {
     pub table: String,
     /// The primary key as plain JSON, e.g. {"pk": "a", "sk": 5}.
     pub key: Value,
-    /// Delete only if this holds, e.g. "#s = :done".
+    #[serde(flatten)]
+    pub condition: Condition,
+}
+
+/// The optional condition every write takes, and the expression maps it (and an update
+/// expression) use.
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Condition {
+    /// Write only if this holds, e.g. "attribute_not_exists(pk)" never overwrites, "attribute_exists(pk)" never creates.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub condition_expression: Option<String>,
-    /// ExpressionAttributeNames for the condition.
+    /// ExpressionAttributeNames, e.g. {"#s": "status"}.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expression_attribute_names: Option<BTreeMap<String, String>>,
-    /// ExpressionAttributeValues for the condition, as plain JSON.
+    /// ExpressionAttributeValues as plain JSON, e.g. {":s": "done", ":one": 1}.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expression_attribute_values: Option<BTreeMap<String, Value>>,
 }
@@ -136,8 +130,8 @@ impl DynamoServer {
         let mut item = item_from_json(&p.item).map_err(|e| ToolError::invalid("item", e.to_string()))?;
         item.extend(key.clone());
         let e = Expr::new(
-            p.expression_attribute_names.as_ref(),
-            p.expression_attribute_values.as_ref(),
+            p.condition.expression_attribute_names.as_ref(),
+            p.condition.expression_attribute_values.as_ref(),
         )?;
         let result = call(
             PUT_ITEM,
@@ -147,7 +141,7 @@ impl DynamoServer {
                 .put_item()
                 .table_name(&p.table)
                 .set_item(Some(item))
-                .set_condition_expression(p.condition_expression.clone())
+                .set_condition_expression(p.condition.condition_expression.clone())
                 .set_expression_attribute_names(e.names_opt())
                 .set_expression_attribute_values(e.values_opt())
                 .return_values(if p.return_old {
@@ -187,8 +181,8 @@ impl DynamoServer {
         let returns = return_value(p.return_values.as_deref())?;
         let key = self.with_table(&p.table, |t| expr::key(&p.key, &t.key, "key")).await?;
         let e = Expr::new(
-            p.expression_attribute_names.as_ref(),
-            p.expression_attribute_values.as_ref(),
+            p.condition.expression_attribute_names.as_ref(),
+            p.condition.expression_attribute_values.as_ref(),
         )?;
         let result = call(
             UPDATE_ITEM,
@@ -199,7 +193,7 @@ impl DynamoServer {
                 .table_name(&p.table)
                 .set_key(Some(key.clone()))
                 .update_expression(&p.update_expression)
-                .set_condition_expression(p.condition_expression.clone())
+                .set_condition_expression(p.condition.condition_expression.clone())
                 .set_expression_attribute_names(e.names_opt())
                 .set_expression_attribute_values(e.values_opt())
                 .return_values(returns.clone())
@@ -232,8 +226,8 @@ impl DynamoServer {
         self.check_table(&p.table)?;
         let key = self.with_table(&p.table, |t| expr::key(&p.key, &t.key, "key")).await?;
         let e = Expr::new(
-            p.expression_attribute_names.as_ref(),
-            p.expression_attribute_values.as_ref(),
+            p.condition.expression_attribute_names.as_ref(),
+            p.condition.expression_attribute_values.as_ref(),
         )?;
         let result = call(
             DELETE_ITEM,
@@ -243,7 +237,7 @@ impl DynamoServer {
                 .delete_item()
                 .table_name(&p.table)
                 .set_key(Some(key.clone()))
-                .set_condition_expression(p.condition_expression.clone())
+                .set_condition_expression(p.condition.condition_expression.clone())
                 .set_expression_attribute_names(e.names_opt())
                 .set_expression_attribute_values(e.values_opt())
                 .return_values(ReturnValue::AllOld)

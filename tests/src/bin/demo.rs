@@ -5,11 +5,16 @@
 // Printing figures is what this binary is for.
 #![allow(clippy::print_stdout)]
 
-use aws_mcp_tests::{Mcp, require_emulators, s3};
+use aws_mcp_tests::{Mcp, dynamodb, require_emulators, s3};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType,
+};
 use aws_sdk_s3::primitives::ByteStream;
 use serde_json::{Value, json};
 
 const BUCKET: &str = "mcp-demo-reports";
+const TABLE: &str = "mcp-demo-orders";
 
 async fn seed_s3() {
     let s3 = s3().await;
@@ -61,6 +66,69 @@ async fn seed_s3() {
             .send()
             .await
             .expect("seed S3");
+    }
+}
+
+async fn seed_dynamodb() {
+    let ddb = dynamodb().await;
+    let attr = |name: &str, t: ScalarAttributeType| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(t)
+            .build()
+            .unwrap()
+    };
+    let key = |name: &str, t: KeyType| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(t)
+            .build()
+            .unwrap()
+    };
+    // Already there from an earlier run: fine.
+    let _ = ddb
+        .create_table()
+        .table_name(TABLE)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attr("customer", ScalarAttributeType::S))
+        .attribute_definitions(attr("order", ScalarAttributeType::N))
+        .attribute_definitions(attr("status", ScalarAttributeType::S))
+        .key_schema(key("customer", KeyType::Hash))
+        .key_schema(key("order", KeyType::Range))
+        .global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name("by-status")
+                .key_schema(key("status", KeyType::Hash))
+                .key_schema(key("order", KeyType::Range))
+                .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await;
+    for (i, customer) in ["alice", "bob", "carol"].iter().enumerate() {
+        for n in 1..=4 {
+            let order = i * 100 + n;
+            let status = ["pending", "shipped", "delivered"][n % 3];
+            ddb.put_item()
+                .table_name(TABLE)
+                .item("customer", AttributeValue::S(customer.to_string()))
+                .item("order", AttributeValue::N(order.to_string()))
+                .item("status", AttributeValue::S(status.into()))
+                .item("total", AttributeValue::N(format!("{}.{:02}", 10 * n + i, n * 7)))
+                .item("items", AttributeValue::Ss(vec!["book".into(), format!("pen-{n}")]))
+                .item(
+                    "ledger_ref",
+                    AttributeValue::N("12345678901234567890123456789012345678".into()),
+                )
+                .item(
+                    "signature",
+                    AttributeValue::B(aws_smithy_types::Blob::new(vec![0xde, 0xad, 0xbe, 0xef])),
+                )
+                .send()
+                .await
+                .expect("seed DynamoDB");
+        }
     }
 }
 
@@ -124,9 +192,55 @@ async fn s3_session() {
     show(&mcp, "list_objects", json!({"bucket": "someone-elses-bucket"})).await;
 }
 
+async fn dynamodb_session() {
+    println!("\n================ aws-dynamodb-mcp (read-only) ================");
+    let mcp = Mcp::start("aws-dynamodb-mcp", &["--table", "mcp-demo-*"]).await;
+    println!("tools: {}", mcp.tool_names().await.join(", "));
+    show(&mcp, "list_tables", json!({})).await;
+    show(&mcp, "describe_table", json!({"table": TABLE})).await;
+    show(
+        &mcp,
+        "query",
+        json!({"table": TABLE, "partition_key": "alice", "sort_key": {"op": "between", "value": [2, 3]}}),
+    )
+    .await;
+    show(
+        &mcp,
+        "query",
+        json!({"table": TABLE, "index": "by-status", "partition_key": "shipped", "projection": ["customer", "order"]}),
+    )
+    .await;
+    show(
+        &mcp,
+        "get_item",
+        json!({"table": TABLE, "key": {"customer": "bob", "order": 101}}),
+    )
+    .await;
+    show(
+        &mcp,
+        "execute_partiql",
+        json!({"statement": "SELECT customer, status, total FROM \"mcp-demo-orders\" WHERE customer = ?", "parameters": ["carol"]}),
+    )
+    .await;
+    show(
+        &mcp,
+        "execute_partiql",
+        json!({"statement": "/* tidy up */ delete FROM \"mcp-demo-orders\" WHERE customer = 'bob'"}),
+    )
+    .await;
+    show(
+        &mcp,
+        "get_item",
+        json!({"table": TABLE, "key": {"customer": "bob", "order": "one hundred"}}),
+    )
+    .await;
+}
+
 #[tokio::main]
 async fn main() {
     require_emulators();
     seed_s3().await;
+    seed_dynamodb().await;
     s3_session().await;
+    dynamodb_session().await;
 }

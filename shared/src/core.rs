@@ -288,3 +288,20 @@ macro_rules! resource_methods {
         }
     };
 }
+
+/// `impl rmcp::ServerHandler` for a server that implements [`Tools`] and [`Resources`]:
+/// `shared::server_handler!(S3Server, INSTRUCTIONS);`
+#[macro_export]
+macro_rules! server_handler {
+    ($server:ty, $instructions:expr) => {
+        impl rmcp::ServerHandler for $server {
+            fn get_info(&self) -> rmcp::model::ServerConfig {
+                $crate::core::Tools::tools(self).0.server_config($instructions)
+            }
+
+            $crate::tool_methods!();
+
+            $crate::resource_methods!();
+        }
+    };
+}

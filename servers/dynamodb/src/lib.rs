@@ -22,11 +22,7 @@ mod tools;
 use std::sync::Arc;
 
 use aws_sdk_dynamodb::Client;
-use rmcp::{
-    ServerHandler,
-    handler::server::router::tool::ToolRouter,
-    model::{ServerConfig, Tool},
-};
+use rmcp::{handler::server::router::tool::ToolRouter, model::Tool};
 use shared::{Allowlist, CommonArgs, Core, Target, ToolError, TtlCache};
 
 pub const NAME: &str = "aws-dynamodb-mcp";
@@ -165,15 +161,7 @@ impl shared::core::Tools for DynamoServer {
     }
 }
 
-impl ServerHandler for DynamoServer {
-    fn get_info(&self) -> ServerConfig {
-        self.core.server_config(INSTRUCTIONS)
-    }
-
-    shared::tool_methods!();
-
-    shared::resource_methods!();
-}
+shared::server_handler!(DynamoServer, INSTRUCTIONS);
 
 #[cfg(test)]
 mod tests {

@@ -15,11 +15,7 @@ mod tools;
 
 use std::sync::Arc;
 
-use rmcp::{
-    ServerHandler,
-    handler::server::router::tool::ToolRouter,
-    model::{ServerConfig, Tool},
-};
+use rmcp::{handler::server::router::tool::ToolRouter, model::Tool};
 use serde_json::Value;
 use shared::{Allowlist, CommonArgs, Core, ToolError, TtlCache};
 
@@ -104,15 +100,7 @@ impl shared::core::Tools for S3Server {
     }
 }
 
-impl ServerHandler for S3Server {
-    fn get_info(&self) -> ServerConfig {
-        self.core.server_config(INSTRUCTIONS)
-    }
-
-    shared::tool_methods!();
-
-    shared::resource_methods!();
-}
+shared::server_handler!(S3Server, INSTRUCTIONS);
 
 #[cfg(test)]
 mod tests {

@@ -75,6 +75,16 @@ pub struct Condition {
     pub expression_attribute_values: Option<BTreeMap<String, Value>>,
 }
 
+impl Condition {
+    /// The names/values maps, checked and converted.
+    fn expr(&self) -> Result<Expr, ToolError> {
+        Expr::new(
+            self.expression_attribute_names.as_ref(),
+            self.expression_attribute_values.as_ref(),
+        )
+    }
+}
+
 /// Returned attributes; an empty map (some emulators send one for "no item") counts as none.
 fn attributes(a: Option<&HashMap<String, AttributeValue>>) -> Option<&HashMap<String, AttributeValue>> {
     a.filter(|a| !a.is_empty())
@@ -129,10 +139,7 @@ impl DynamoServer {
             .await?;
         let mut item = item_from_json(&p.item).map_err(|e| ToolError::invalid("item", e.to_string()))?;
         item.extend(key.clone());
-        let e = Expr::new(
-            p.condition.expression_attribute_names.as_ref(),
-            p.condition.expression_attribute_values.as_ref(),
-        )?;
+        let e = p.condition.expr()?;
         let result = call(
             PUT_ITEM,
             &self.inner.target,
@@ -180,10 +187,7 @@ impl DynamoServer {
         self.check_table(&p.table)?;
         let returns = return_value(p.return_values.as_deref())?;
         let key = self.with_table(&p.table, |t| expr::key(&p.key, &t.key, "key")).await?;
-        let e = Expr::new(
-            p.condition.expression_attribute_names.as_ref(),
-            p.condition.expression_attribute_values.as_ref(),
-        )?;
+        let e = p.condition.expr()?;
         let result = call(
             UPDATE_ITEM,
             &self.inner.target,
@@ -225,10 +229,7 @@ impl DynamoServer {
     async fn delete_item(&self, Parameters(p): Parameters<DeleteItemParams>) -> ToolResult {
         self.check_table(&p.table)?;
         let key = self.with_table(&p.table, |t| expr::key(&p.key, &t.key, "key")).await?;
-        let e = Expr::new(
-            p.condition.expression_attribute_names.as_ref(),
-            p.condition.expression_attribute_values.as_ref(),
-        )?;
+        let e = p.condition.expr()?;
         let result = call(
             DELETE_ITEM,
             &self.inner.target,

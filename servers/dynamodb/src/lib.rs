@@ -229,37 +229,6 @@ mod tests {
         assert!(partiql.description.as_deref().unwrap().contains("SELECT"));
     }
 
-    /// moto cannot throttle, so the mapping DynamoDB's throttling codes rely on is pinned here:
-    /// retryable, with a hint that says the SDK already retried with backoff.
-    #[test]
-    fn dynamodb_throttling_is_reported_as_retryable_after_retries() {
-        let target = Target {
-            region: "us-east-1".into(),
-            endpoint: "https://dynamodb.us-east-1.amazonaws.com".into(),
-            max_attempts: 3,
-        };
-        let op = shared::Op::new("dynamodb", "Query", "dynamodb:Query");
-        for code in [
-            "ProvisionedThroughputExceededException",
-            "ThrottlingException",
-            "RequestLimitExceeded",
-        ] {
-            let e = ToolError::aws_code(
-                op,
-                &target,
-                code,
-                "Rate of requests exceeds the allowed throughput",
-                Some(400),
-            );
-            let j = e.to_json();
-            assert_eq!(j["error"]["retryable"], true, "{code}");
-            assert!(
-                j["error"]["hint"].as_str().unwrap().contains("tried 3 times"),
-                "{code}: {j}"
-            );
-        }
-    }
-
     #[test]
     fn table_names_are_checked_locally() {
         assert!(check_table_name("orders").is_ok());

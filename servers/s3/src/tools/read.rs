@@ -81,8 +81,14 @@ impl S3Server {
     async fn head_object(&self, Parameters(p): Parameters<ObjectParams>) -> ToolResult {
         self.check_bucket(&p.bucket)?;
         let (client, target, _) = self.inner.clients.for_bucket(&p.bucket).await?;
-        let head = head(&client, &target, &p.bucket, &p.key, p.version_id.as_deref()).await?;
-        Ok(Output(metadata(&p.bucket, &p.key, &head)))
+        let obj = Obj {
+            client: &client,
+            target: &target,
+            bucket: &p.bucket,
+            key: &p.key,
+            version: p.version_id.as_deref(),
+        };
+        Ok(Output(metadata(&p.bucket, &p.key, &obj.head().await?)))
     }
 
     /// Read an object. Text comes back up to the output budget; next_range_start continues it.
@@ -127,7 +133,14 @@ impl S3Server {
             ));
         }
         let (client, target, _) = self.inner.clients.for_bucket(&p.bucket).await?;
-        let url = presign(&client, &target, &p.bucket, &p.key, p.version_id.as_deref(), expires).await?;
+        let obj = Obj {
+            client: &client,
+            target: &target,
+            bucket: &p.bucket,
+            key: &p.key,
+            version: p.version_id.as_deref(),
+        };
+        let url = obj.presign(expires).await?;
         Ok(Output(
             json!({ "bucket": p.bucket, "key": p.key, "method": "GET", "url": url, "expires_in_secs": expires }),
         ))
@@ -145,22 +158,19 @@ impl S3Server {
         max_bytes: Option<u64>,
     ) -> Result<Value, ToolError> {
         let (client, target, _) = self.inner.clients.for_bucket(bucket).await?;
-        let head = head(&client, &target, bucket, key, version_id).await?;
+        let obj = Obj {
+            client: &client,
+            target: &target,
+            bucket,
+            key,
+            version: version_id,
+        };
+        let head = obj.head().await?;
         let size = head.content_length().unwrap_or(0).max(0) as u64;
         let mut out = metadata(bucket, key, &head);
         let kind = content::classify(head.content_type(), head.content_encoding());
         if kind == Kind::Binary {
-            return self
-                .binary(
-                    out,
-                    &client,
-                    &target,
-                    bucket,
-                    key,
-                    version_id,
-                    "its content type marks it as binary",
-                )
-                .await;
+            return obj.binary(out, "its content type marks it as binary").await;
         }
         if start > size || (start == size && size > 0) {
             return Err(ToolError::invalid(
@@ -205,31 +215,11 @@ impl S3Server {
                 .to_vec()
         };
         if kind == Kind::Sniff && !content::looks_like_text(&bytes[..bytes.len().min(SNIFF_BYTES as usize)]) {
-            return self
-                .binary(
-                    out,
-                    &client,
-                    &target,
-                    bucket,
-                    key,
-                    version_id,
-                    "its bytes are not UTF-8 text",
-                )
-                .await;
+            return obj.binary(out, "its bytes are not UTF-8 text").await;
         }
         let limit = room.min(max_bytes.unwrap_or(u64::MAX)) as usize;
         let Some(slice) = content::fit_text(&bytes, start, limit) else {
-            return self
-                .binary(
-                    out,
-                    &client,
-                    &target,
-                    bucket,
-                    key,
-                    version_id,
-                    "its bytes are not valid UTF-8",
-                )
-                .await;
+            return obj.binary(out, "its bytes are not valid UTF-8").await;
         };
         let first = start + slice.lead as u64;
         let end = start + slice.consumed as u64;
@@ -257,87 +247,73 @@ impl S3Server {
         }
         Ok(out)
     }
+}
 
-    #[allow(clippy::too_many_arguments)]
-    async fn binary(
-        &self,
-        mut out: Value,
-        client: &Client,
-        target: &Target,
-        bucket: &str,
-        key: &str,
-        version_id: Option<&str>,
-        why: &str,
-    ) -> Result<Value, ToolError> {
+/// One object, and the client and endpoint that reach it.
+struct Obj<'a> {
+    client: &'a Client,
+    target: &'a Target,
+    bucket: &'a str,
+    key: &'a str,
+    version: Option<&'a str>,
+}
+
+impl Obj<'_> {
+    async fn head(&self) -> Result<HeadObjectOutput, ToolError> {
+        if self.key.is_empty() {
+            return Err(ToolError::invalid(
+                "key",
+                "must not be empty; list_objects shows the keys",
+            ));
+        }
+        let req = self
+            .client
+            .head_object()
+            .bucket(self.bucket)
+            .key(self.key)
+            .set_version_id(self.version.map(str::to_owned));
+        match call(HEAD_OBJECT, self.target, req.send()).await {
+            // A HEAD answer has no body, so S3 cannot say NoSuchKey: the bucket exists (its region was
+            // found), so a 404 here is a missing key (or version).
+            Err(ToolError::Aws(e)) if e.http_status == Some(404) => {
+                let code = if self.version.is_some() {
+                    "NoSuchVersion"
+                } else {
+                    "NoSuchKey"
+                };
+                let message = format!("no object `{}` in bucket `{}`", self.key, self.bucket);
+                Err(ToolError::aws_code(HEAD_OBJECT, self.target, code, message, Some(404))
+                    .with_request_id(e.request_id.as_deref()))
+            }
+            other => other,
+        }
+    }
+
+    async fn presign(&self, expires: u64) -> Result<String, ToolError> {
+        let config = PresigningConfig::expires_in(Duration::from_secs(expires))
+            .map_err(|e| ToolError::invalid("expires_in_secs", e.to_string()))?;
+        let req = self
+            .client
+            .get_object()
+            .bucket(self.bucket)
+            .key(self.key)
+            .set_version_id(self.version.map(str::to_owned))
+            .presigned(config)
+            .await
+            .map_err(|e| ToolError::from_sdk(GET_OBJECT, self.target, e))?;
+        Ok(req.uri().to_owned())
+    }
+
+    /// `out` (the object's metadata) for an object whose content is not inlined, and why.
+    async fn binary(&self, mut out: Value, why: &str) -> Result<Value, ToolError> {
         out["binary"] = json!(true);
         out["note"] = json!(format!(
             "content not inlined because {why}; download it with presigned_url"
         ));
-        out["presigned_url"] = json!(presign(client, target, bucket, key, version_id, DEFAULT_EXPIRY_SECS).await?);
+        out["presigned_url"] = json!(self.presign(DEFAULT_EXPIRY_SECS).await?);
         out["presigned_url_expires_in_secs"] = json!(DEFAULT_EXPIRY_SECS);
         Ok(out)
     }
-}
-
-async fn head(
-    client: &Client,
-    target: &Target,
-    bucket: &str,
-    key: &str,
-    version: Option<&str>,
-) -> Result<HeadObjectOutput, ToolError> {
-    if key.is_empty() {
-        return Err(ToolError::invalid(
-            "key",
-            "must not be empty; list_objects shows the keys",
-        ));
-    }
-    let req = client
-        .head_object()
-        .bucket(bucket)
-        .key(key)
-        .set_version_id(version.map(str::to_owned));
-    match call(HEAD_OBJECT, target, req.send()).await {
-        // A HEAD answer has no body, so S3 cannot say NoSuchKey: the bucket exists (its region was
-        // found), so a 404 here is a missing key (or version).
-        Err(ToolError::Aws(e)) if e.http_status == Some(404) => {
-            let code = if version.is_some() {
-                "NoSuchVersion"
-            } else {
-                "NoSuchKey"
-            };
-            Err(ToolError::aws_code(
-                HEAD_OBJECT,
-                target,
-                code,
-                format!("no object `{key}` in bucket `{bucket}`"),
-                Some(404),
-            )
-            .with_request_id(e.request_id.as_deref()))
-        }
-        other => other,
-    }
-}
-
-async fn presign(
-    client: &Client,
-    target: &Target,
-    bucket: &str,
-    key: &str,
-    version: Option<&str>,
-    expires: u64,
-) -> Result<String, ToolError> {
-    let config = PresigningConfig::expires_in(Duration::from_secs(expires))
-        .map_err(|e| ToolError::invalid("expires_in_secs", e.to_string()))?;
-    let req = client
-        .get_object()
-        .bucket(bucket)
-        .key(key)
-        .set_version_id(version.map(str::to_owned))
-        .presigned(config)
-        .await
-        .map_err(|e| ToolError::from_sdk(GET_OBJECT, target, e))?;
-    Ok(req.uri().to_owned())
 }
 
 fn metadata(bucket: &str, key: &str, h: &HeadObjectOutput) -> Value {

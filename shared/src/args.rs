@@ -46,10 +46,102 @@ pub fn validate(schema: &Map<String, Value>, args: Option<&Map<String, Value>>) 
     }
     for (name, value) in args {
         if let Some(prop) = props.get(name).and_then(Value::as_object) {
-            check_value(name, prop, value)?;
+            check_tree(schema, name, prop, value, 0)?;
         }
     }
     Ok(())
+}
+
+/// How deep nested arguments are checked (and may go): deeper is refused, not walked.
+const MAX_DEPTH: usize = 64;
+
+/// Check `value` against `prop`, then what it contains against the nested schemas (objects with
+/// `properties`, arrays with `items`, maps with `additionalProperties`, `$ref`s into `$defs`), so
+/// an error names the nested field: `sort_key.op`, `requests.orders.keys`.
+fn check_tree(
+    root: &Map<String, Value>,
+    path: &str,
+    prop: &Map<String, Value>,
+    value: &Value,
+    depth: usize,
+) -> Result<(), ToolError> {
+    if depth > MAX_DEPTH {
+        return Err(ToolError::invalid(
+            path,
+            format!("is nested more than {MAX_DEPTH} levels deep"),
+        ));
+    }
+    let prop = resolve(root, prop);
+    check_value(path, prop, value)?;
+    match value {
+        Value::Object(map) => {
+            let nested = prop.get("properties").and_then(Value::as_object);
+            if nested.is_some() {
+                for required in prop
+                    .get("required")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                {
+                    if map.get(required).is_none_or(Value::is_null) {
+                        return Err(ToolError::invalid(format!("{path}.{required}"), "is required"));
+                    }
+                }
+            }
+            for (k, v) in map {
+                let child = nested
+                    .and_then(|n| n.get(k))
+                    .or_else(|| prop.get("additionalProperties").filter(|a| a.is_object()))
+                    .and_then(Value::as_object);
+                match child {
+                    Some(c) => check_tree(root, &format!("{path}.{k}"), c, v, depth + 1)?,
+                    None if nested.is_some() && prop.get("additionalProperties") == Some(&Value::Bool(false)) => {
+                        return Err(ToolError::invalid(format!("{path}.{k}"), "unknown field"));
+                    }
+                    None => depth_ok(&format!("{path}.{k}"), v, depth + 1)?,
+                }
+            }
+        }
+        Value::Array(items) => {
+            let item = prop.get("items").and_then(Value::as_object);
+            for (i, v) in items.iter().enumerate() {
+                match item {
+                    Some(it) => check_tree(root, &format!("{path}[{i}]"), it, v, depth + 1)?,
+                    None => depth_ok(&format!("{path}[{i}]"), v, depth + 1)?,
+                }
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Free-form values (any JSON) are only checked for depth.
+fn depth_ok(path: &str, value: &Value, depth: usize) -> Result<(), ToolError> {
+    if depth > MAX_DEPTH {
+        return Err(ToolError::invalid(
+            path,
+            format!("is nested more than {MAX_DEPTH} levels deep"),
+        ));
+    }
+    match value {
+        Value::Object(m) => m.values().try_for_each(|v| depth_ok(path, v, depth + 1)),
+        Value::Array(a) => a.iter().try_for_each(|v| depth_ok(path, v, depth + 1)),
+        _ => Ok(()),
+    }
+}
+
+/// Follow a local `$ref` (`#/$defs/X`), keeping the referring schema's own keywords.
+fn resolve<'a>(root: &'a Map<String, Value>, prop: &'a Map<String, Value>) -> &'a Map<String, Value> {
+    let Some(r) = prop.get("$ref").and_then(Value::as_str) else {
+        return prop;
+    };
+    let name = r.rsplit('/').next().unwrap_or("");
+    ["$defs", "definitions"]
+        .iter()
+        .find_map(|d| root.get(*d).and_then(|defs| defs.get(name)).and_then(Value::as_object))
+        .unwrap_or(prop)
 }
 
 fn types_of(prop: &Map<String, Value>) -> Vec<&str> {
@@ -172,6 +264,34 @@ mod tests {
         assert!(e.contains("`page_size`") && e.contains("integer"), "{e}");
         let e = check(json!({"bucket": "b", "order": "up"})).unwrap_err();
         assert!(e.contains("`asc`"), "{e}");
+    }
+
+    #[test]
+    fn nested_fields_are_named() {
+        let schema = json!({
+            "type": "object",
+            "$defs": {"Cond": {"type": "object", "required": ["op"], "properties": {
+                "op": {"type": "string", "enum": ["=", "<"]}, "value": {}}}},
+            "properties": {
+                "sort_key": {"$ref": "#/$defs/Cond"},
+                "requests": {"type": "object", "additionalProperties": {"type": "object",
+                    "properties": {"keys": {"type": "array", "items": {}}}}}
+            }
+        });
+        let check = |args: Value| validate(schema.as_object().unwrap(), args.as_object()).map_err(|e| e.to_string());
+        let e = check(json!({"sort_key": {"op": "~"}})).unwrap_err();
+        assert!(e.contains("`sort_key.op`"), "{e}");
+        let e = check(json!({"sort_key": {"value": 1}})).unwrap_err();
+        assert!(e.contains("`sort_key.op`") && e.contains("required"), "{e}");
+        let e = check(json!({"requests": {"orders": {"keys": 5}}})).unwrap_err();
+        assert!(e.contains("`requests.orders.keys`") && e.contains("array"), "{e}");
+        check(json!({"sort_key": {"op": "=", "value": {"a": [1]}}, "requests": {"t": {"keys": [{}]}}})).unwrap();
+        let mut deep = json!(1);
+        for _ in 0..100 {
+            deep = json!([deep]);
+        }
+        let e = check(json!({"sort_key": {"op": "=", "value": deep}})).unwrap_err();
+        assert!(e.contains("`sort_key.value") && e.contains("nested"), "{e}");
     }
 
     #[test]

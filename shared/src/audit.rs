@@ -51,6 +51,7 @@ pub fn record_request_id(id: Option<&str>) {
 pub fn tool_call(
     server: &str,
     tool: &str,
+    account: Option<&str>,
     elapsed: Duration,
     outcome: &str,
     error_code: Option<&str>,
@@ -60,6 +61,7 @@ pub fn tool_call(
         target: "audit",
         server,
         tool,
+        account = account.unwrap_or(""),
         duration_ms = elapsed.as_secs_f64() * 1000.0,
         outcome,
         error_code = error_code.unwrap_or(""),

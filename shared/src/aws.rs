@@ -19,6 +19,19 @@ pub enum ConfigError {
     NoRegion { profile: String },
     #[error("invalid user-agent app name {0:?}")]
     AppName(String),
+    #[error("accounts file {0}")]
+    Accounts(String),
+    #[error("{flag} names unknown tools: {unknown}; valid names: {valid}")]
+    UnknownTools {
+        flag: &'static str,
+        unknown: String,
+        valid: String,
+    },
+    #[error("invalid {flag}: {message}")]
+    Flag { flag: &'static str, message: String },
+    /// A bug in the server's own tables (caught by its unit tests).
+    #[error("internal: {0}")]
+    Internal(String),
 }
 
 /// Load the shared `SdkConfig` every client of this server is built from.

@@ -50,6 +50,42 @@ pub struct CommonArgs {
     #[arg(long, env = "MCP_ALLOW_WRITES")]
     pub allow_writes: bool,
 
+    /// Enable tools that invoke code (Lambda functions). Without it they are not even listed.
+    #[arg(long, env = "MCP_ALLOW_INVOKE")]
+    pub allow_invoke: bool,
+
+    /// Enable tools that run a model and cost money (Bedrock generation).
+    #[arg(long, env = "MCP_ALLOW_GENERATE")]
+    pub allow_generate: bool,
+
+    /// Expose only these tools (comma-separated names).
+    #[arg(long, env = "MCP_TOOLS", value_delimiter = ',')]
+    pub tools: Vec<String>,
+
+    /// Hide these tools (comma-separated names).
+    #[arg(long, env = "MCP_EXCLUDE_TOOLS", value_delimiter = ',')]
+    pub exclude_tools: Vec<String>,
+
+    /// Ask the user (MCP elicitation) before any destructive tool runs.
+    #[arg(long, env = "MCP_CONFIRM_DESTRUCTIVE")]
+    pub confirm_destructive: bool,
+
+    /// Accounts file (TOML): aliases, roles and regions tools may use through `account`.
+    #[arg(long, env = "MCP_ACCOUNTS_FILE")]
+    pub accounts: Option<std::path::PathBuf>,
+
+    /// Regions tools may use through `region` (comma-separated; default: any).
+    #[arg(long, env = "MCP_REGIONS", value_delimiter = ',')]
+    pub regions: Vec<String>,
+
+    /// Return log and payload text unmasked (secrets are masked by default).
+    #[arg(long, env = "MCP_NO_REDACT")]
+    pub no_redact: bool,
+
+    /// Print the least-privilege IAM policy for these flags as JSON and exit.
+    #[arg(long)]
+    pub print_iam_policy: bool,
+
     /// Output budget per tool result, in tokens (about 4 bytes of JSON each).
     #[arg(long, default_value_t = 20_000, env = "MCP_MAX_OUTPUT_TOKENS",
           value_parser = clap::value_parser!(u32).range(500..=1_000_000))]

@@ -100,6 +100,7 @@ impl Cursors {
 
 /// Digest of the arguments that define the listing, with cursor and page size left out.
 /// serde_json's map is ordered by key, so equal arguments give equal digests.
+/// The account and region of the call are bound too: a cursor from one account is refused in another.
 fn args_digest<A: Serialize>(args: &A) -> Vec<u8> {
     let mut value = serde_json::to_value(args).unwrap_or_default();
     if let Some(obj) = value.as_object_mut() {
@@ -108,7 +109,11 @@ fn args_digest<A: Serialize>(args: &A) -> Vec<u8> {
         }
         obj.retain(|_, v| !v.is_null());
     }
-    Sha256::digest(serde_json::to_vec(&value).unwrap_or_default())[..12].to_vec()
+    let mut h = Sha256::new();
+    h.update(serde_json::to_vec(&value).unwrap_or_default());
+    h.update([0]);
+    h.update(crate::context::binding().as_bytes());
+    h.finalize()[..12].to_vec()
 }
 
 #[cfg(test)]
@@ -175,143 +180,5 @@ mod tests {
                 .open::<_, serde_json::Value>("list_objects", &json!({"bucket": "b"}), &cur)
                 .is_err()
         );
-    }
-}
-
-/// What a paging tool's cursor holds: the AWS continuation token (or key) that starts a page, and
-/// how many items of that page were already returned. A page cut short by the output budget is
-/// resumed by asking AWS for the same page again and skipping what was sent, so no item is lost or
-/// repeated whatever the page size.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(bound(deserialize = "K: DeserializeOwned"))]
-pub struct Page<K> {
-    #[serde(rename = "t", default, skip_serializing_if = "Option::is_none")]
-    pub token: Option<K>,
-    #[serde(rename = "s", default, skip_serializing_if = "is_zero")]
-    pub skip: usize,
-}
-
-impl<K> Default for Page<K> {
-    fn default() -> Self {
-        Self { token: None, skip: 0 }
-    }
-}
-
-fn is_zero(n: &usize) -> bool {
-    *n == 0
-}
-
-/// One page of results cut to the budget, with the cursor for the next one.
-#[derive(Debug)]
-pub struct Paged<T> {
-    pub items: Vec<T>,
-    pub next_cursor: Option<String>,
-    pub truncated: Option<crate::budget::Truncation>,
-}
-
-impl Cursors {
-    /// The page a call starts at: the first one without a cursor.
-    pub fn open_page<A: Serialize, K: DeserializeOwned>(
-        &self,
-        tool: &str,
-        args: &A,
-        cursor: Option<&str>,
-    ) -> Result<Page<K>, ToolError> {
-        match cursor.filter(|c| !c.trim().is_empty()) {
-            Some(c) => self.open(tool, args, c),
-            None => Ok(Page { token: None, skip: 0 }),
-        }
-    }
-
-    /// Cut `items` (the whole AWS page that started at `at`) to the budget and issue the cursor
-    /// for what follows. `overhead` is the size of the rest of the result; `path` the JSON pointer
-    /// of the list in it.
-    #[allow(clippy::too_many_arguments)]
-    pub fn paginate<A: Serialize, K: Serialize + Clone, T: Serialize>(
-        &self,
-        budget: &crate::Budget,
-        tool: &str,
-        args: &A,
-        path: &str,
-        mut items: Vec<T>,
-        at: &Page<K>,
-        next_token: Option<K>,
-        overhead: usize,
-    ) -> Paged<T> {
-        items.drain(..at.skip.min(items.len()));
-        let fit = budget.fit_items(&items, overhead);
-        if fit < items.len() {
-            let dropped = items.len() - fit;
-            items.truncate(fit);
-            let next = Page {
-                token: at.token.clone(),
-                skip: at.skip + fit,
-            };
-            let note = budget.dropped_note(
-                path,
-                fit,
-                dropped,
-                format!("the output budget cut this page: call {tool} again with cursor = next_cursor to get the rest"),
-            );
-            return Paged {
-                items,
-                next_cursor: Some(self.issue(tool, args, &next)),
-                truncated: Some(note),
-            };
-        }
-        let next_cursor = next_token.map(|t| {
-            self.issue(
-                tool,
-                args,
-                &Page {
-                    token: Some(t),
-                    skip: 0,
-                },
-            )
-        });
-        Paged {
-            items,
-            next_cursor,
-            truncated: None,
-        }
-    }
-}
-
-#[cfg(test)]
-mod page_tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn a_cut_page_resumes_where_it_stopped_and_every_item_comes_once() {
-        let cursors = Cursors::with_secret(b"k");
-        let budget = crate::Budget::new(5_000);
-        let args = json!({"bucket": "b"});
-        // One AWS page of 100 items of ~100 bytes: the budget forces several calls per page.
-        let aws_page: Vec<String> = (0..100).map(|i| format!("{i:03}{}", "x".repeat(100))).collect();
-        let mut seen = Vec::new();
-        let mut at: Page<String> = Page::default();
-        loop {
-            let paged = cursors.paginate(
-                &budget,
-                "t",
-                &args,
-                "/items",
-                aws_page.clone(),
-                &at,
-                Some("NEXT".to_owned()),
-                100,
-            );
-            assert!(!paged.items.is_empty());
-            seen.extend(paged.items);
-            let next: Page<String> = cursors.open_page("t", &args, paged.next_cursor.as_deref()).unwrap();
-            if next.token.as_deref() == Some("NEXT") {
-                assert!(paged.truncated.is_none());
-                break;
-            }
-            assert!(paged.truncated.is_some());
-            at = next;
-        }
-        assert_eq!(seen, aws_page);
     }
 }

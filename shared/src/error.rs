@@ -60,9 +60,27 @@ pub enum ToolError {
         detail: String,
         retryable: bool,
     },
+    /// The tool is hidden on this server; `flag` is what would enable it.
+    #[error("{}", not_enabled_line(.tool, .flag))]
+    NotEnabled { tool: String, flag: String },
+    /// The user declined (or could not be asked) to let a destructive call run.
+    #[error("{0}")]
+    Declined(String),
+    /// A bug in this server (a panic inside a tool), reported instead of leaving the call unanswered.
+    #[error("internal error in {0}; the server keeps serving, and the audit log has the details")]
+    Internal(String),
     /// Something this server cannot do with what it was given (e.g. a missing credential source).
     #[error("{0}")]
     Other(String),
+}
+
+fn not_enabled_line(tool: &str, flag: &str) -> String {
+    let why = match flag {
+        "--tools" => "it is not among the tools chosen with --tools; ask the operator to add it".to_owned(),
+        "--exclude-tools" => "it is hidden by --exclude-tools".to_owned(),
+        f => format!("the operator must restart the server with {f} to enable it"),
+    };
+    format!("{tool} is not enabled on this server: {why}")
 }
 
 fn aws_line(e: &AwsError) -> String {
@@ -99,6 +117,9 @@ impl ToolError {
             Self::Cursor(_) => "invalid_cursor",
             Self::Aws(_) => "aws",
             Self::Transport { .. } => "transport",
+            Self::NotEnabled { .. } => "not_enabled",
+            Self::Declined(_) => "declined",
+            Self::Internal(_) => "internal",
             Self::Other(_) => "other",
         }
     }
@@ -117,6 +138,7 @@ impl ToolError {
             Self::Aws(e) => serde_json::to_value(e).unwrap_or_default(),
             Self::InvalidArgument { field, .. } => json!({ "field": field }),
             Self::NotAllowed { kind, name, .. } => json!({ "resource_kind": kind, "name": name }),
+            Self::NotEnabled { flag, .. } => json!({ "flag": flag }),
             Self::Transport {
                 service,
                 operation,
@@ -291,18 +313,29 @@ pub fn is_throttling(code: &str) -> bool {
     )
 }
 
+/// A server's own hints for AWS error codes, which name its tools (`NoSuchBucket` → list_buckets).
+/// Asked before the generic ones.
+pub type ServerHints = fn(code: &str, op: Op, region: &str) -> Option<String>;
+
+static SERVER_HINTS: std::sync::OnceLock<ServerHints> = std::sync::OnceLock::new();
+
+/// Install the server's hints (once, at start-up; later calls are ignored).
+pub fn set_server_hints(hints: ServerHints) {
+    let _ = SERVER_HINTS.set(hints);
+}
+
 /// One line on what to do about the common codes.
 fn hint(op: Op, target: &Target, code: &str, status: Option<u16>) -> Option<String> {
     let region = &target.region;
+    if let Some(h) = SERVER_HINTS.get().and_then(|f| f(code, op, region)) {
+        return Some(h);
+    }
     let h = match code {
         "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" | "Forbidden" => format!(
             "the caller is not allowed {}: grant that IAM action on this resource (and check SCPs, resource policies and KMS key policies)",
             op.iam_action
         ),
-        "NoSuchBucket" => format!("no such bucket: check the name (list_buckets) and that the credentials' account owns it (region {region})"),
-        "NoSuchKey" => "no object has this key: keys are case-sensitive; find it with list_objects or find_objects".into(),
-        "NoSuchVersion" => "no such version of this object: list versions or drop version_id".into(),
-        "ResourceNotFoundException" | "NotFound" => format!("not found: check the name and the region (this server uses {region})"),
+        "ResourceNotFoundException" | "NotFound" => format!("not found: check the name and the region (this call went to {region})"),
         "ExpiredToken" | "ExpiredTokenException" | "RequestExpired" | "TokenRefreshRequired" => {
             "the credentials have expired: refresh them (e.g. `aws sso login`) — the server picks new ones up without a restart".into()
         }
@@ -312,11 +345,7 @@ fn hint(op: Op, target: &Target, code: &str, status: Option<u16>) -> Option<Stri
         "SignatureDoesNotMatch" | "InvalidSignatureException" => {
             "the request signature was rejected: check the secret key and the system clock".into()
         }
-        "PermanentRedirect" | "AuthorizationHeaderMalformed" | "IllegalLocationConstraintException" => {
-            format!("the resource is in another region than {region}; the server retries in the right region where it can")
-        }
         "ValidationException" => "AWS rejected the request as invalid: read the message, fix the named parameter or expression".into(),
-        "ConditionalCheckFailedException" => "the condition expression evaluated to false, so nothing was written".into(),
         c if is_throttling(c) => format!(
             "AWS throttled the request; it was tried {} times with backoff. Wait, then retry with a smaller page size or less concurrency",
             target.max_attempts

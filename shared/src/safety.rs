@@ -37,6 +37,14 @@ impl Allowlist {
         })
     }
 
+    /// The allowlist of a server flag, with a bad pattern reported as a start-up error naming it.
+    pub fn from_flag(kind: &'static str, flag: &'static str, patterns: &[String]) -> Result<Self, crate::ConfigError> {
+        Self::new(kind, flag, patterns).map_err(|e| crate::ConfigError::Flag {
+            flag,
+            message: format!("not a valid glob pattern: {e}"),
+        })
+    }
+
     pub fn allow_all(kind: &'static str, flag: &'static str) -> Self {
         Self {
             kind,

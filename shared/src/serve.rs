@@ -53,6 +53,49 @@ where
     }
 }
 
+/// What a server crate provides so that its `main` is `shared::run::<XServer>()`.
+pub trait Server: crate::core::Tools + ServerHandler + Clone {
+    type Cli: clap::Parser + Send + 'static;
+    /// The binary name, e.g. `aws-s3-mcp`.
+    const NAME: &'static str;
+    const VERSION: &'static str;
+    fn common(cli: &Self::Cli) -> &CommonArgs;
+    fn new(core: crate::Core, cli: &Self::Cli) -> Result<Self, crate::aws::ConfigError>;
+    /// Hints for the server's own AWS error codes, naming its tools (installed by [`run`]).
+    fn hints(code: &str, op: crate::Op, region: &str) -> Option<String> {
+        let _ = (code, op, region);
+        None
+    }
+
+    /// Statements the server's IAM policy needs beyond its tools' operations.
+    fn extra_iam_statements(&self) -> Vec<serde_json::Value> {
+        Vec::new()
+    }
+}
+
+/// The whole `main` of a server binary: parse the command line, resolve AWS configuration, build
+/// the server, then print its IAM policy (`--print-iam-policy`) or serve.
+pub fn run<S: Server>() -> ExitCode {
+    use clap::Parser;
+    let cli = S::Cli::parse();
+    let common = S::common(&cli).clone();
+    main(common.transport, async move {
+        crate::error::set_server_hints(S::hints);
+        let core = crate::Core::load(S::NAME, S::VERSION, &common).await?;
+        let server = S::new(core, &cli)?;
+        if common.print_iam_policy {
+            let policy = crate::core::Tools::tools(&server)
+                .0
+                .iam_policy(server.extra_iam_statements());
+            let text = serde_json::to_string_pretty(&policy)?;
+            use std::io::Write;
+            writeln!(std::io::stdout(), "{text}")?;
+            return Ok(());
+        }
+        serve(&common, move || server.clone()).await
+    })
+}
+
 /// Serve MCP with the transport the arguments (or the Lambda environment) select. `make` builds a
 /// server per session, or per request in stateless modes: keep it a cheap clone.
 pub async fn serve<S, F>(args: &CommonArgs, make: F) -> Result<(), BoxError>
@@ -66,8 +109,12 @@ where
     match args.transport {
         Transport::Stdio => {
             let running = match pipes() {
-                Some(pipes) => make().serve(pipes).await?,
-                None => make().serve(rmcp::transport::stdio()).await?,
+                Some((r, w)) => make().serve(crate::stdio::transport(r, w)).await?,
+                None => {
+                    make()
+                        .serve(crate::stdio::transport(tokio::io::stdin(), tokio::io::stdout()))
+                        .await?
+                }
             };
             running.waiting().await?;
             Ok(())

@@ -7,8 +7,7 @@
 
 use std::{future::Future, time::Duration};
 
-use aws_mcp_tests::{HttpServer, LambdaEmulator, require_emulators, s3, text, unique};
-use aws_sdk_s3::primitives::ByteStream;
+use aws_mcp_tests::{HttpServer, LambdaEmulator, Service, fixtures::s3::bucket_named, require, text, unique};
 use rmcp::{
     RoleClient, ServiceExt,
     model::CallToolRequestParams,
@@ -31,18 +30,7 @@ async fn within<T>(secs: u64, what: &str, fut: impl Future<Output = T>) -> T {
 
 /// A fresh bucket holding one text object, made with the SDK.
 async fn bucket_with_text() -> String {
-    let bucket = unique("e2e-tr");
-    let s3 = s3().await;
-    s3.create_bucket().bucket(&bucket).send().await.expect("create bucket");
-    s3.put_object()
-        .bucket(&bucket)
-        .key(KEY)
-        .content_type("text/plain; charset=utf-8")
-        .body(ByteStream::from_static(TEXT.as_bytes()))
-        .send()
-        .await
-        .expect("put object");
-    bucket
+    bucket_named("e2e-tr", &[(KEY, TEXT.as_bytes(), "text/plain; charset=utf-8")]).await
 }
 
 /// What every transport must give an MCP client: the right server, its read-only tools, and a
@@ -114,7 +102,7 @@ async fn status_of(url: &str, headers: &[(&str, &str)]) -> u16 {
 
 #[tokio::test]
 async fn streamable_http_serves_real_tools_to_an_rmcp_client() {
-    require_emulators();
+    require(&[Service::S3]);
     let bucket = bucket_with_text().await;
     let mut server = HttpServer::start(BIN, &[], &[]).await;
     assert!(server.url.starts_with("http://127.0.0.1:"), "{}", server.url);
@@ -145,7 +133,7 @@ async fn streamable_http_serves_real_tools_to_an_rmcp_client() {
 
 #[tokio::test]
 async fn streamable_http_health_endpoint_and_host_and_origin_guards() {
-    require_emulators();
+    require(&[Service::S3]);
     let mut server = HttpServer::start(BIN, &["--allowed-origin", "https://app.example.com:443"], &[]).await;
     let http = reqwest::Client::new();
 
@@ -184,7 +172,7 @@ async fn streamable_http_health_endpoint_and_host_and_origin_guards() {
 
 #[tokio::test]
 async fn streamable_http_requires_the_bearer_token_when_one_is_configured() {
-    require_emulators();
+    require(&[Service::S3]);
     let bucket = bucket_with_text().await;
     let mut server = HttpServer::start(BIN, &[], &[("MCP_AUTH_TOKEN", "s3cret")]).await;
 
@@ -230,7 +218,7 @@ async fn streamable_http_requires_the_bearer_token_when_one_is_configured() {
 
 #[tokio::test]
 async fn lambda_function_url_serves_mcp_statelessly_under_cargo_lambda() {
-    require_emulators();
+    require(&[Service::S3]);
     let bucket = bucket_with_text().await;
     let mut emulator = LambdaEmulator::start().await;
     let mut function = emulator.start_function(BIN, &[], &[]);
@@ -331,7 +319,7 @@ async fn invoke(emulator: &LambdaEmulator, event: &Value) -> Value {
 
 #[tokio::test]
 async fn lambda_invoke_api_answers_function_url_events_and_checks_the_token() {
-    require_emulators();
+    require(&[Service::S3]);
     let bucket = bucket_with_text().await;
     let mut emulator = LambdaEmulator::start().await;
     let mut function = emulator.start_function(BIN, &[], &[("MCP_AUTH_TOKEN", "s3cret")]);

@@ -14,16 +14,14 @@ use shared::ToolError;
 
 use crate::{
     item::{self, ScalarType},
-    tables::KeySchema,
+    schema::KeySchema,
 };
 
-/// A condition on the sort key, used with a partition key value.
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SortKeyCondition {
-    /// One of `=`, `<`, `<=`, `>`, `>=`, `between`, `begins_with`.
     #[schemars(extend("enum" = ["=", "<", "<=", ">", ">=", "between", "begins_with"]))]
     pub op: String,
-    /// The value, typed by the key schema; for `between` an array `[low, high]`.
+    /// `[low, high]` for between.
     pub value: Value,
 }
 
@@ -119,7 +117,11 @@ impl Expr {
         partition: &Value,
         sort: Option<&SortKeyCondition>,
     ) -> Result<String, ToolError> {
-        let (pk_name, pk_type) = &key[0];
+        let Some((pk_name, pk_type)) = key.first() else {
+            return Err(ToolError::Other(
+                "the table's description has no key schema; describe_table shows what DynamoDB reported".into(),
+            ));
+        };
         let pk = typed(pk_name, *pk_type, partition, "partition_key")?;
         let n = self.name(pk_name);
         let v = self.value("pk", pk);

@@ -210,6 +210,7 @@ pub fn json_number_text(n: &Number) -> String {
 }
 
 /// Whether `s` is a number DynamoDB accepts (syntax, 38 significant digits, and range).
+#[cfg(test)]
 pub fn valid_number(s: &str) -> bool {
     Decimal::parse(s).is_ok()
 }

@@ -1,10 +1,10 @@
 //! `aws-dynamodb-mcp`: Amazon DynamoDB for AI assistants, with items as plain JSON; read-only
 //! unless started with `--allow-writes`.
 //!
-//! - [`item`]: plain JSON <-> `AttributeValue`, and keys typed by the table's key schema.
-//! - [`partiql`]: what a PartiQL statement does and which table it names, decided by lexing it.
-//! - [`tables`]: table descriptions (cached) and the key schemas the tools type keys with.
-//! - [`expr`]: expression attribute names/values, generated placeholders, key conditions.
+//! - `item`: plain JSON <-> `AttributeValue`, and keys typed by the table's key schema.
+//! - `statement`: what a PartiQL statement does and which table it names, decided by lexing it.
+//! - `schema`: table descriptions (cached) and the key schemas the tools type keys with.
+//! - `expr`: expression attribute names/values, generated placeholders, key conditions.
 //! - `tools::tables`: `list_tables`, `describe_table`.
 //! - `tools::read`: `get_item`, `batch_get_items`.
 //! - `tools::search`: `query`, `scan`.
@@ -12,18 +12,19 @@
 //! - `tools::write`: `put_item`, `update_item`, `delete_item` (only with `--allow-writes`).
 //! - `resources`: `dynamodb://{table}/schema`, the table list, and completions of table names.
 
-pub mod expr;
-pub mod item;
-pub mod partiql;
+mod expr;
+mod item;
 mod resources;
-pub mod tables;
+mod schema;
+mod statement;
 mod tools;
 
 use std::sync::Arc;
 
 use aws_sdk_dynamodb::Client;
-use rmcp::{handler::server::router::tool::ToolRouter, model::Tool};
-use shared::{Allowlist, CommonArgs, Core, Target, ToolError, TtlCache};
+use rmcp::handler::server::router::tool::ToolRouter;
+use shared::{Allowlist, Capability, ClientPool, CommonArgs, ConfigError, Core, Op, ToolError, ToolSpec, TtlCache};
+use tools::{read, search, write};
 
 pub const NAME: &str = "aws-dynamodb-mcp";
 
@@ -47,8 +48,43 @@ const INSTRUCTIONS: &str = "Amazon DynamoDB with items as plain JSON. Strings, b
 themselves; numbers are JSON numbers, or {\"$N\": \"<digits>\"} when a double cannot hold them exactly; binary is \
 {\"$B\": \"<base64>\"}; sets are {\"$SS\": [..]}, {\"$NS\": [..]}, {\"$BS\": [..]}; a map whose only key is one of \
 these tags is wrapped in {\"$M\": {..}}. Keys may be plain JSON ({\"pk\": \"a\", \"sk\": 5}): their types come from \
-the key schema. Start with list_tables and describe_table, then query (by key) rather than scan. Results are paged: \
-pass next_cursor back unchanged with the same arguments. Any `truncated` field says what was left out and how to get it.";
+the key schema. Start with list_tables and describe_table, then query (by key) rather than scan. Paged results: \
+pass next_cursor back unchanged with the same arguments. A `truncated` field says what was left out and how to get it.";
+
+const DESCRIBE: &[Op] = &[schema::DESCRIBE_TABLE, schema::DESCRIBE_TTL];
+
+/// Every tool, what it needs and what it may call (the IAM policy and session policy come from here).
+pub(crate) const TOOLS: &[ToolSpec] = &[
+    ToolSpec::read("list_tables", &[tools::tables::LIST_TABLES]),
+    ToolSpec::read("describe_table", DESCRIBE),
+    ToolSpec::read(
+        "get_item",
+        &[read::GET_ITEM, schema::DESCRIBE_TABLE, schema::DESCRIBE_TTL],
+    ),
+    ToolSpec::read(
+        "batch_get_items",
+        &[read::BATCH_GET_ITEM, schema::DESCRIBE_TABLE, schema::DESCRIBE_TTL],
+    ),
+    ToolSpec::read("query", &[search::QUERY, schema::DESCRIBE_TABLE, schema::DESCRIBE_TTL]),
+    ToolSpec::read("scan", &[search::SCAN, schema::DESCRIBE_TABLE, schema::DESCRIBE_TTL]),
+    ToolSpec::read("execute_partiql", &[tools::partiql::EXECUTE_STATEMENT_READ])
+        .escalates(Capability::Writes, tools::partiql::WRITE_DESCRIPTION),
+    ToolSpec::needs(
+        "put_item",
+        Capability::Writes,
+        &[write::PUT_ITEM, schema::DESCRIBE_TABLE, schema::DESCRIBE_TTL],
+    ),
+    ToolSpec::needs(
+        "update_item",
+        Capability::Writes,
+        &[write::UPDATE_ITEM, schema::DESCRIBE_TABLE, schema::DESCRIBE_TTL],
+    ),
+    ToolSpec::needs(
+        "delete_item",
+        Capability::Writes,
+        &[write::DELETE_ITEM, schema::DESCRIBE_TABLE, schema::DESCRIBE_TTL],
+    ),
+];
 
 #[derive(Clone)]
 pub struct DynamoServer {
@@ -57,22 +93,40 @@ pub struct DynamoServer {
 }
 
 struct Inner {
+    /// The tools this server lists (after capability gates and --tools).
     router: ToolRouter<DynamoServer>,
-    client: Client,
-    target: Target,
+    clients: ClientPool<Client>,
     tables: Allowlist,
-    descriptions: TtlCache<String, Arc<tables::Table>>,
+    /// Table descriptions, keyed by account, region and table.
+    descriptions: TtlCache<String, Arc<schema::Table>>,
 }
 
-impl DynamoServer {
-    pub fn new(core: Core, cli: &Cli) -> Result<Self, ToolError> {
-        let tables = Allowlist::new("table", "--table", &cli.tables)
-            .map_err(|e| ToolError::invalid("--table", format!("not a valid glob pattern: {e}")))?;
-        let router = Self::router(core.allow_writes);
+impl shared::Server for DynamoServer {
+    type Cli = Cli;
+    const NAME: &'static str = NAME;
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+
+    fn common(cli: &Cli) -> &CommonArgs {
+        &cli.common
+    }
+
+    fn new(mut core: Core, cli: &Cli) -> Result<Self, ConfigError> {
+        shared::error::set_server_hints(hints);
+        let tables = Allowlist::new("table", "--table", &cli.tables).map_err(|e| ConfigError::Flag {
+            flag: "--table",
+            message: format!("not a valid glob pattern: {e}"),
+        })?;
+        let router = core.gate(Self::all_routers(), TOOLS)?;
+        let clients = ClientPool::new(&core, "DYNAMODB", "dynamodb", |sdk, region| {
+            Client::from_conf(
+                aws_sdk_dynamodb::config::Builder::from(sdk)
+                    .region(aws_sdk_dynamodb::config::Region::new(region.to_owned()))
+                    .build(),
+            )
+        });
         let inner = Inner {
             router,
-            client: Client::new(&core.sdk),
-            target: Target::new(&core.sdk, "DYNAMODB", "dynamodb", None),
+            clients,
             tables,
             descriptions: core.cache(1_000),
         };
@@ -81,40 +135,11 @@ impl DynamoServer {
             inner: Arc::new(inner),
         })
     }
+}
 
+impl DynamoServer {
     fn all_routers() -> ToolRouter<Self> {
         Self::table_tools() + Self::read_tools() + Self::search_tools() + Self::partiql_tools() + Self::write_tools()
-    }
-
-    /// The tools this server lists. `execute_partiql` runs only `SELECT` in read-only mode and is
-    /// annotated read-only there; with writes allowed it can change and delete data, and says so.
-    fn router(allow_writes: bool) -> ToolRouter<Self> {
-        let router = shared::safety::gate_writes(Self::all_routers(), allow_writes);
-        if !allow_writes {
-            return router;
-        }
-        let mut out = ToolRouter::new();
-        for mut route in router {
-            if route.attr.name == tools::partiql::TOOL {
-                let a = route.attr.annotations.get_or_insert_with(Default::default);
-                a.read_only_hint = Some(false);
-                a.destructive_hint = Some(true);
-                a.idempotent_hint = Some(false);
-                route.attr.description = Some(tools::partiql::WRITE_DESCRIPTION.into());
-            }
-            out.add_route(route);
-        }
-        out
-    }
-
-    /// Every tool as listed with `--allow-writes` (for invariant tests).
-    pub fn all_tools() -> Vec<Tool> {
-        Self::router(true).list_all()
-    }
-
-    /// The tools as listed without `--allow-writes`.
-    pub fn read_only_tools() -> Vec<Tool> {
-        Self::router(false).list_all()
     }
 
     /// A table a tool may use: a valid name (or ARN) inside the allowlist. For an ARN the
@@ -123,6 +148,19 @@ impl DynamoServer {
         check_table_name(table)?;
         self.inner.tables.check(table_of_arn(table))
     }
+}
+
+/// Hints for DynamoDB's own error codes, naming this server's tools.
+fn hints(code: &str, _op: Op, region: &str) -> Option<String> {
+    Some(match code {
+        "ResourceNotFoundException" => {
+            format!("no such table or index in {region}: list_tables shows the tables, describe_table their indexes")
+        }
+        "ConditionalCheckFailedException" => {
+            "the condition expression evaluated to false, so nothing was written".into()
+        }
+        _ => return None,
+    })
 }
 
 /// DynamoDB's own rules for a table name (3-255 of `[A-Za-z0-9_.-]`), checked before any call so
@@ -167,66 +205,19 @@ shared::server_handler!(DynamoServer, INSTRUCTIONS);
 mod tests {
     use super::*;
 
-    fn names(tools: &[Tool]) -> Vec<&str> {
-        let mut n: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
-        n.sort_unstable();
-        n
-    }
-
     #[test]
-    fn tool_list_invariants() {
-        let tools = DynamoServer::all_tools();
-        shared::safety::check_tool_invariants(&tools).unwrap();
-        let writes: Vec<_> = tools
-            .iter()
-            .filter(|t| !shared::safety::is_read_only(t))
-            .map(|t| t.name.as_ref())
-            .collect();
-        assert_eq!(
-            names(&tools),
-            [
-                "batch_get_items",
-                "delete_item",
-                "describe_table",
-                "execute_partiql",
-                "get_item",
-                "list_tables",
-                "put_item",
-                "query",
-                "scan",
-                "update_item"
-            ]
-        );
-        assert_eq!(writes.len(), 4, "{writes:?}");
-        for t in &tools {
+    fn tool_specs_match_the_tools() {
+        shared::gate::check_specs(&DynamoServer::all_routers(), TOOLS).unwrap();
+        for t in DynamoServer::all_routers().list_all() {
             let a = t.annotations.as_ref().unwrap();
-            let destructive = matches!(
-                t.name.as_ref(),
-                "delete_item" | "put_item" | "update_item" | "execute_partiql"
-            );
+            let destructive = matches!(t.name.as_ref(), "delete_item" | "put_item" | "update_item");
             assert_eq!(a.destructive_hint, Some(destructive), "{}", t.name);
         }
     }
 
     #[test]
-    fn read_only_mode_keeps_partiql_as_a_read() {
-        let tools = DynamoServer::read_only_tools();
-        shared::safety::check_tool_invariants(&tools).unwrap();
-        assert_eq!(
-            names(&tools),
-            [
-                "batch_get_items",
-                "describe_table",
-                "execute_partiql",
-                "get_item",
-                "list_tables",
-                "query",
-                "scan"
-            ]
-        );
-        let partiql = tools.iter().find(|t| t.name == "execute_partiql").unwrap();
-        assert!(shared::safety::is_read_only(partiql));
-        assert!(partiql.description.as_deref().unwrap().contains("SELECT"));
+    fn tool_list_fits_its_budget() {
+        shared::schema::check_list_budget(DynamoServer::all_routers().list_all()).unwrap();
     }
 
     #[test]

@@ -9,7 +9,6 @@ use rmcp::{
         ReadResourceResult, Reference, Resource, ResourceContents, ResourceTemplate,
     },
 };
-use serde_json::json;
 use shared::{ToolError, aws::call};
 
 use crate::{DynamoServer, tools::tables::LIST_TABLES};
@@ -39,14 +38,7 @@ pub fn uri(table: &str) -> String {
 /// Tool errors become protocol errors for resources: a missing table is MCP's
 /// resource-not-found, other AWS failures internal errors, the rest invalid params.
 fn to_mcp(uri: &str, e: ToolError) -> ErrorData {
-    let data = Some(json!({ "uri": uri, "error": e.to_json()["error"] }));
-    match e.code() {
-        Some("ResourceNotFoundException") => ErrorData::resource_not_found(e.to_string(), data),
-        _ if matches!(e, ToolError::Aws(_) | ToolError::Transport { .. } | ToolError::Other(_)) => {
-            ErrorData::internal_error(e.to_string(), data)
-        }
-        _ => ErrorData::invalid_params(e.to_string(), data),
-    }
+    shared::core::resource_error(uri, e, &["ResourceNotFoundException"])
 }
 
 /// `dynamodb://orders/schema` → `orders`.
@@ -68,16 +60,17 @@ impl shared::core::Resources for DynamoServer {
     }
 
     async fn list(&self, cursor: Option<String>) -> Result<ListResourcesResult, ErrorData> {
-        const TOOL: &str = "resources/list";
-        let start: Option<String> = match cursor.as_deref().filter(|c| !c.trim().is_empty()) {
-            Some(c) => Some(self.core.cursors.open(TOOL, &(), c).map_err(|e| to_mcp("", e))?),
-            None => None,
+        let page = shared::PageArgs {
+            page_size: None,
+            cursor,
         };
+        let start: Option<String> = self.core.page(&(), &page).map_err(|e| to_mcp("", e))?.token;
         let out = call(
             LIST_TABLES,
-            &self.inner.target,
+            &self.inner.clients.target(),
             self.inner
-                .client
+                .clients
+                .client()
                 .list_tables()
                 .set_exclusive_start_table_name(start)
                 .limit(RESOURCE_PAGE)
@@ -106,7 +99,15 @@ impl shared::core::Resources for DynamoServer {
             out.last_evaluated_table_name().map(str::to_owned)
         };
         let mut result = ListResourcesResult::with_all_items(resources);
-        result.next_cursor = last.map(|last| self.core.cursors.issue(TOOL, &(), &last));
+        result.next_cursor = last.map(|last| {
+            self.core.cursor(
+                &(),
+                &shared::Page {
+                    token: Some(last),
+                    skip: 0,
+                },
+            )
+        });
         Ok(result)
     }
 
@@ -143,11 +144,12 @@ impl DynamoServer {
         for _ in 0..MAX_COMPLETION_CALLS {
             let req = self
                 .inner
-                .client
+                .clients
+                .client()
                 .list_tables()
                 .set_exclusive_start_table_name(start.clone())
                 .limit(100);
-            let Ok(out) = call(LIST_TABLES, &self.inner.target, req.send()).await else {
+            let Ok(out) = call(LIST_TABLES, &self.inner.clients.target(), req.send()).await else {
                 break;
             };
             for name in out.table_names() {

@@ -5,20 +5,21 @@
 use rmcp::{
     ErrorData,
     model::{
-        CompleteRequestParams, CompleteResult, CompletionInfo, ListResourceTemplatesResult, ListResourcesResult,
-        ReadResourceResult, Reference, Resource, ResourceContents, ResourceTemplate,
+        CompleteRequestParams, CompleteResult, ListResourceTemplatesResult, ListResourcesResult, ReadResourceResult,
+        Reference, Resource, ResourceContents, ResourceTemplate,
     },
 };
 use serde_json::json;
-use shared::{Op, ToolError, aws::call, cursor::Page};
+use shared::{
+    Page, PageArgs, ToolError,
+    aws::call,
+    core::{MAX_COMPLETIONS, completion, resource_error},
+};
 
-use crate::S3Server;
+use crate::{S3Server, tools::objects::LIST_OBJECTS};
 
-pub const TEMPLATE: &str = "s3://{bucket}/{key}";
-const LIST_OBJECTS: Op = Op::new("s3", "ListObjectsV2", "s3:ListBucket");
+pub(crate) const TEMPLATE: &str = "s3://{bucket}/{key}";
 const RESOURCE_PAGE: i32 = 100;
-/// Completion lists are capped by MCP at 100 values.
-const MAX_COMPLETIONS: usize = 100;
 
 fn templates() -> ListResourceTemplatesResult {
     ListResourceTemplatesResult::with_all_items(vec![
@@ -28,17 +29,8 @@ fn templates() -> ListResourceTemplatesResult {
     ])
 }
 
-/// Tool errors become protocol errors for resources: not-found codes map to MCP's
-/// resource-not-found, everything else keeps its readable message.
 fn to_mcp(uri: &str, e: ToolError) -> ErrorData {
-    let data = Some(json!({ "uri": uri, "error": e.to_json()["error"] }));
-    match e.code() {
-        Some("NoSuchBucket" | "NoSuchKey" | "NoSuchVersion") => ErrorData::resource_not_found(e.to_string(), data),
-        _ if matches!(e, ToolError::Aws(_) | ToolError::Transport { .. } | ToolError::Other(_)) => {
-            ErrorData::internal_error(e.to_string(), data)
-        }
-        _ => ErrorData::invalid_params(e.to_string(), data),
-    }
+    resource_error(uri, e, &["NoSuchBucket", "NoSuchKey", "NoSuchVersion"])
 }
 
 /// `s3://bucket/key` → (bucket, key); the key may be empty (the bucket itself).
@@ -65,12 +57,11 @@ impl shared::core::Resources for S3Server {
     }
 
     async fn list(&self, cursor: Option<String>) -> Result<ListResourcesResult, ErrorData> {
-        const TOOL: &str = "resources/list";
-        let at: Page<String> = self
-            .core
-            .cursors
-            .open_page(TOOL, &(), cursor.as_deref())
-            .map_err(|e| to_mcp("", e))?;
+        let page = PageArgs {
+            page_size: None,
+            cursor,
+        };
+        let at: Page<String> = self.core.page(&(), &page).map_err(|e| to_mcp("", e))?;
         let page = self
             .bucket_page(None, RESOURCE_PAGE, at)
             .await
@@ -90,18 +81,14 @@ impl shared::core::Resources for S3Server {
                 )
             })
             .collect();
-        let paged = self.core.cursors.paginate(
-            &self.core.budget,
-            TOOL,
-            &(),
-            "/resources",
-            resources,
-            &page.at,
-            page.next,
-            256,
-        );
-        let mut result = ListResourcesResult::with_all_items(paged.items);
-        result.next_cursor = paged.next_cursor;
+        let out = self
+            .core
+            .paged(&(), &page.at, page.next, resources, "resources", json!({}))
+            .map_err(|e| to_mcp("", e))?
+            .0;
+        let items: Vec<Resource> = serde_json::from_value(out["resources"].clone()).unwrap_or_default();
+        let mut result = ListResourcesResult::with_all_items(items);
+        result.next_cursor = out["next_cursor"].as_str().map(str::to_owned);
         Ok(result)
     }
 
@@ -120,6 +107,7 @@ impl shared::core::Resources for S3Server {
                 &target,
                 client
                     .list_objects_v2()
+                    .encoding_type(aws_sdk_s3::types::EncodingType::Url)
                     .bucket(bucket)
                     .delimiter("/")
                     .max_keys(RESOURCE_PAGE)
@@ -129,8 +117,8 @@ impl shared::core::Resources for S3Server {
             .map_err(|e| to_mcp(uri, e))?;
             let listing = json!({
                 "bucket": bucket,
-                "folders": out.common_prefixes().iter().filter_map(|c| c.prefix()).collect::<Vec<_>>(),
-                "objects": out.contents().iter().filter_map(|o| o.key()).collect::<Vec<_>>(),
+                "folders": out.common_prefixes().iter().filter_map(|c| c.prefix()).map(crate::url_decode).collect::<Vec<_>>(),
+                "objects": out.contents().iter().filter_map(|o| o.key()).map(crate::url_decode).collect::<Vec<_>>(),
                 "more": out.is_truncated().unwrap_or(false),
                 "note": "first page only; list_objects pages through everything",
             });
@@ -177,10 +165,7 @@ impl shared::core::Resources for S3Server {
             }
             _ => Vec::new(),
         };
-        let total = values.len() as u32;
-        let info = CompletionInfo::with_pagination(values, Some(total), false)
-            .map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
-        Ok(CompleteResult::new(info))
+        completion(values)
     }
 }
 
@@ -205,6 +190,7 @@ impl S3Server {
         };
         let req = client
             .list_objects_v2()
+            .encoding_type(aws_sdk_s3::types::EncodingType::Url)
             .bucket(bucket)
             .prefix(typed)
             .delimiter("/")
@@ -216,7 +202,7 @@ impl S3Server {
                 .filter_map(|c| c.prefix())
                 .chain(out.contents().iter().filter_map(|o| o.key()))
                 .take(MAX_COMPLETIONS)
-                .map(str::to_owned)
+                .map(crate::url_decode)
                 .collect(),
             Err(_) => Vec::new(),
         }

@@ -1,173 +1,177 @@
-//! Benchmark of the release server binaries against the local emulators. Prints figures; asserts
-//! nothing (timings are measured, never tested).
+//! Benchmark of the release server binaries against the local emulators: every server in one run,
+//! the same measures for each, printed as one table. Asserts nothing (timings are measured, never
+//! tested).
 //!
 //! ```text
 //! cargo build --release -p aws-s3-mcp && cargo build --release -p aws-dynamodb-mcp
-//! localstack/start.sh && cargo run --release -p aws-mcp-tests --bin bench
+//! localstack/start.sh && cargo run --release -p aws-mcp-tests --bin bench [s3 dynamodb …]
 //! ```
-//! `BENCH_BIN_DIR` overrides where the server binaries are (default: this binary's directory).
+//! `AWS_MCP_BIN_DIR` (or `BENCH_BIN_DIR`) overrides where the server binaries are (default: this
+//! binary's directory). `BENCH_PLAIN_SDK=1` builds the raw SDK clients with plain defaults instead
+//! of the servers' own configuration.
+//!
+//! Adding a server: a `prepare_<x>` function (fixture data via `aws_mcp_tests::fixtures`, the raw
+//! SDK call equal to the measured tool's, a fresh resource for the metadata tool) and a row in
+//! [`cases`].
 
 // Printing figures is what this binary is for.
 #![allow(clippy::print_stdout)]
 
-use std::{path::PathBuf, process::Stdio, time::Instant};
+use std::{future::Future, pin::Pin, time::Instant};
 
-use aws_mcp_tests::{aws_env, dynamodb, require_emulators, s3, unique};
-use aws_sdk_dynamodb::types::{AttributeDefinition, AttributeValue, KeySchemaElement, KeyType, ScalarAttributeType};
-use futures::StreamExt;
-use rmcp::{
-    RoleClient, ServiceExt,
-    model::CallToolRequestParams,
-    service::RunningService,
-    transport::{ConfigureCommandExt, TokioChildProcess},
+use aws_mcp_tests::{
+    Mcp, RawSession, Service,
+    emulators::{require, services_of},
+    fixtures, unique,
 };
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
 use serde_json::{Value, json};
 
 const STARTS: usize = 30;
 const CALLS: usize = 200;
 const META: usize = 40;
 
-fn bin(name: &str) -> PathBuf {
-    let dir = std::env::var_os("BENCH_BIN_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| std::env::current_exe().unwrap().parent().unwrap().to_path_buf());
-    let path = dir.join(name);
-    assert!(
-        path.exists(),
-        "{} is missing: cargo build --release -p {name}",
-        path.display()
-    );
-    path
+type Fut<T> = Pin<Box<dyn Future<Output = T>>>;
+
+/// What a case sets up before measuring.
+struct Prepared {
+    /// Arguments of the measured tool call.
+    args: Value,
+    /// The same request with the raw SDK client (configured as the server configures its own).
+    raw: Box<dyn Fn() -> Fut<()>>,
+    /// Make a resource the server has not seen; the metadata tool's arguments for it.
+    fresh: Box<dyn Fn() -> Fut<Value>>,
 }
 
-async fn spawn(name: &str, args: &[&str]) -> (RunningService<RoleClient, ()>, u32) {
-    let cmd = tokio::process::Command::new(bin(name)).configure(|c| {
-        c.args(args)
-            .envs(aws_env())
-            .env("RUST_LOG", "warn")
-            .env("RUST_BACKTRACE", "0");
-    });
-    let (transport, _) = TokioChildProcess::builder(cmd)
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let pid = transport.id().expect("pid");
-    (().serve(transport).await.expect("initialize"), pid)
+/// One row of the table.
+struct BenchCase {
+    /// Command-line filter (`bench s3`).
+    key: &'static str,
+    server: &'static str,
+    /// The measured tool and a label for the table.
+    tool: &'static str,
+    label: &'static str,
+    /// A metadata tool with a cache (uncached on fresh resources vs. cached on one).
+    meta_tool: &'static str,
+    /// A call the server refuses before any AWS request: the MCP round trip alone.
+    refused: fn() -> (&'static str, Value),
+    prepare: fn() -> Fut<Prepared>,
 }
 
-async fn call(c: &RunningService<RoleClient, ()>, tool: &str, args: Value) -> Value {
-    let r = c
-        .call_tool(CallToolRequestParams::new(tool.to_owned()).with_arguments(args.as_object().cloned().unwrap()))
+fn cases() -> Vec<BenchCase> {
+    vec![
+        BenchCase {
+            key: "s3",
+            server: "aws-s3-mcp",
+            tool: "list_objects",
+            label: "list_objects (100 keys)",
+            meta_tool: "get_bucket_info",
+            refused: || ("list_objects", json!({"bucket": ""})),
+            prepare: || Box::pin(prepare_s3()),
+        },
+        BenchCase {
+            key: "dynamodb",
+            server: "aws-dynamodb-mcp",
+            tool: "query",
+            label: "query (100 items)",
+            meta_tool: "describe_table",
+            refused: || ("query", json!({"table": ""})),
+            prepare: || Box::pin(prepare_dynamodb()),
+        },
+    ]
+}
+
+/// The `SdkConfig` the servers build (`shared::aws::load` with default flags), pointed at
+/// `service`'s emulator, so the raw call retries and times out like the tool's.
+async fn server_sdk_config(service: Service) -> aws_config::SdkConfig {
+    if std::env::var_os("BENCH_PLAIN_SDK").is_some() {
+        return aws_mcp_tests::sdk_config(service).await;
+    }
+    use clap::Parser;
+    #[derive(Parser)]
+    struct Flags {
+        #[command(flatten)]
+        common: shared::CommonArgs,
+    }
+    let flags = Flags::parse_from(["bench", "--region", &aws_mcp_tests::region()]);
+    let conf = shared::aws::load("bench", "0", &flags.common)
         .await
-        .unwrap();
-    assert_ne!(r.is_error, Some(true), "{tool}: {:?}", r.content);
-    r.structured_content.unwrap()
+        .expect("AWS config from the emulator environment");
+    conf.into_builder()
+        .endpoint_url(service.endpoint())
+        .credentials_provider(aws_sdk_s3::config::SharedCredentialsProvider::new(
+            aws_sdk_s3::config::Credentials::new("test", "test", None, None, "bench"),
+        ))
+        .build()
 }
 
-/// A minimal JSON-RPC client over a server's stdio: writes a request line, reads lines until the
-/// response with its id, parses it once into a `Value` (what a JavaScript client's JSON.parse does).
-/// rmcp's client decodes through nested untagged enums, which costs time per byte that belongs to
-/// that client library, not to the server; both figures are printed.
-struct LineClient {
-    // Held so the server is killed when the client is dropped.
-    _child: tokio::process::Child,
-    stdin: tokio::process::ChildStdin,
-    stdout: tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStdout>>,
-    next_id: u64,
-}
-
-impl LineClient {
-    async fn start(name: &str) -> Self {
-        use tokio::io::AsyncBufReadExt;
-        let mut child = tokio::process::Command::new(bin(name))
-            .envs(aws_env())
-            .env("RUST_LOG", "warn")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("spawn");
-        let stdin = child.stdin.take().unwrap();
-        let stdout = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
-        let mut c = Self {
-            _child: child,
-            stdin,
-            stdout,
-            next_id: 0,
-        };
-        c.request("initialize", json!({"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "bench", "version": "0"}})).await;
-        c.send(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}))
-            .await;
-        c
-    }
-
-    async fn send(&mut self, msg: Value) {
-        use tokio::io::AsyncWriteExt;
-        let mut line = msg.to_string();
-        line.push('\n');
-        self.stdin.write_all(line.as_bytes()).await.unwrap();
-    }
-
-    async fn request(&mut self, method: &str, params: Value) -> Value {
-        self.next_id += 1;
-        let id = self.next_id;
-        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}))
-            .await;
-        loop {
-            let line = self.stdout.next_line().await.unwrap().expect("server closed stdout");
-            let msg: Value = serde_json::from_str(&line).unwrap();
-            if msg["id"] == id {
-                return msg;
-            }
-        }
-    }
-
-    async fn call(&mut self, tool: &str, args: &Value) -> Value {
-        let r = self
-            .request("tools/call", json!({"name": tool, "arguments": args}))
-            .await;
-        assert_ne!(r["result"]["isError"], true, "{tool}: {r}");
-        r
+async fn prepare_s3() -> Prepared {
+    let conf = aws_sdk_s3::config::Builder::from(&server_sdk_config(Service::S3).await)
+        .force_path_style(true)
+        .build();
+    let s3 = aws_sdk_s3::Client::from_conf(conf);
+    let bucket = fixtures::s3::bucket_named("bench", &[]).await;
+    fixtures::s3::fill(&bucket, "obj/", 100).await;
+    let (c, b) = (s3.clone(), bucket.clone());
+    Prepared {
+        args: json!({"bucket": bucket, "page_size": 100}),
+        raw: Box::new(move || {
+            let (c, b) = (c.clone(), b.clone());
+            Box::pin(async move {
+                c.list_objects_v2().bucket(b).max_keys(100).send().await.unwrap();
+            })
+        }),
+        fresh: Box::new(|| {
+            Box::pin(async {
+                let b = fixtures::s3::bucket_named("bench-meta", &[]).await;
+                json!({"bucket": b})
+            })
+        }),
     }
 }
 
-/// Median latency (ms) of `tool` through [`LineClient`] and of `raw`, interleaved.
-async fn ratio_line<F, Fut>(c: &mut LineClient, tool: &str, args: Value, raw: F) -> (f64, f64)
-where
-    F: Fn() -> Fut,
-    Fut: std::future::Future<Output = ()>,
-{
-    for _ in 0..20 {
-        c.call(tool, &args).await;
-        raw().await;
+async fn prepare_dynamodb() -> Prepared {
+    let db = aws_sdk_dynamodb::Client::new(&server_sdk_config(Service::DynamoDb).await);
+    let table = unique("bench");
+    fixtures::dynamodb::create_keyed(&db, &table).await;
+    let items = (0..100)
+        .map(|i| {
+            std::collections::HashMap::from([
+                ("pk".to_owned(), fixtures::dynamodb::s("p")),
+                ("sk".to_owned(), fixtures::dynamodb::n(i)),
+                ("v".to_owned(), fixtures::dynamodb::s(&format!("value {i}"))),
+            ])
+        })
+        .collect();
+    fixtures::dynamodb::seed(&db, &table, items).await;
+    let (c, t) = (db.clone(), table.clone());
+    let fresh_db = db.clone();
+    Prepared {
+        args: json!({"table": table, "partition_key": "p", "page_size": 100}),
+        raw: Box::new(move || {
+            let (c, t) = (c.clone(), t.clone());
+            Box::pin(async move {
+                c.query()
+                    .table_name(t)
+                    .key_condition_expression("#pk = :pk")
+                    .expression_attribute_names("#pk", "pk")
+                    .expression_attribute_values(":pk", AttributeValue::S("p".into()))
+                    .limit(100)
+                    .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                    .send()
+                    .await
+                    .unwrap();
+            })
+        }),
+        fresh: Box::new(move || {
+            let db = fresh_db.clone();
+            Box::pin(async move {
+                let t = unique("bench-meta");
+                fixtures::dynamodb::create_keyed(&db, &t).await;
+                json!({"table": t})
+            })
+        }),
     }
-    let (mut t, mut r) = (Vec::new(), Vec::new());
-    for _ in 0..CALLS {
-        let s = Instant::now();
-        c.call(tool, &args).await;
-        t.push(s.elapsed().as_secs_f64() * 1e3);
-        let s = Instant::now();
-        raw().await;
-        r.push(s.elapsed().as_secs_f64() * 1e3);
-    }
-    (median(t), median(r))
-}
-
-/// A call refused before any AWS request: what MCP itself costs per call.
-async fn mcp_overhead(c: &RunningService<RoleClient, ()>) -> f64 {
-    let mut t = Vec::new();
-    for _ in 0..CALLS {
-        let args = json!({"bucket": ""}).as_object().cloned().unwrap();
-        let s = Instant::now();
-        let r = c
-            .call_tool(CallToolRequestParams::new("list_objects").with_arguments(args))
-            .await
-            .unwrap();
-        t.push(s.elapsed().as_secs_f64() * 1e3);
-        assert_eq!(r.is_error, Some(true));
-    }
-    median(t)
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -175,21 +179,15 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-/// Process spawn → initialize response, median over several starts (ms).
-async fn startup(name: &str) -> f64 {
-    let mut times = Vec::new();
-    for _ in 0..STARTS {
-        let t = Instant::now();
-        let (c, _) = spawn(name, &[]).await;
-        times.push(t.elapsed().as_secs_f64() * 1e3);
-        c.cancel().await.ok();
-    }
-    median(times)
+fn ms(since: Instant) -> f64 {
+    since.elapsed().as_secs_f64() * 1e3
 }
 
 /// Peak resident set (VmHWM) of a process, in MB.
-fn peak_rss_mb(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+fn peak_rss_mb(pid: Option<u32>) -> f64 {
+    let status = pid
+        .and_then(|pid| std::fs::read_to_string(format!("/proc/{pid}/status")).ok())
+        .unwrap_or_default();
     status
         .lines()
         .find(|l| l.starts_with("VmHWM:"))
@@ -198,24 +196,29 @@ fn peak_rss_mb(pid: u32) -> f64 {
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
-/// Median latency (ms) of `tool` and of `raw`, interleaved so drift hits both alike.
-async fn ratio<F, Fut>(c: &RunningService<RoleClient, ()>, tool: &str, args: Value, raw: F) -> (f64, f64)
+fn session(server: &str) -> aws_mcp_tests::McpBuilder {
+    Mcp::builder(server).env("RUST_LOG", "warn")
+}
+
+/// Median latency (ms) of the tool and of the raw call, interleaved so drift hits both alike.
+/// `tool` runs one call.
+async fn interleaved<F, Fut2>(mut tool: F, raw: &dyn Fn() -> Fut<()>) -> (f64, f64)
 where
-    F: Fn() -> Fut,
-    Fut: std::future::Future<Output = ()>,
+    F: FnMut() -> Fut2,
+    Fut2: Future<Output = ()>,
 {
     for _ in 0..20 {
-        call(c, tool, args.clone()).await;
+        tool().await;
         raw().await;
     }
     let (mut t, mut r) = (Vec::new(), Vec::new());
     for _ in 0..CALLS {
         let s = Instant::now();
-        call(c, tool, args.clone()).await;
-        t.push(s.elapsed().as_secs_f64() * 1e3);
+        tool().await;
+        t.push(ms(s));
         let s = Instant::now();
         raw().await;
-        r.push(s.elapsed().as_secs_f64() * 1e3);
+        r.push(ms(s));
     }
     (median(t), median(r))
 }
@@ -224,218 +227,107 @@ struct Row {
     server: &'static str,
     init_ms: f64,
     rss_mb: f64,
-    tool: &'static str,
+    label: &'static str,
     tool_ms: f64,
     raw_ms: f64,
     meta: &'static str,
     uncached_ms: f64,
     cached_ms: f64,
+    tools_list_bytes: usize,
+    tools: usize,
 }
 
-/// The raw SDK client, configured exactly as the servers configure theirs (`shared::aws::load`
-/// with default flags), so the ratio compares the same call with the same retry and timeouts.
-async fn server_sdk_config() -> aws_config::SdkConfig {
-    use clap::Parser;
-    #[derive(Parser)]
-    struct Flags {
-        #[command(flatten)]
-        common: shared::CommonArgs,
+async fn run(case: &BenchCase) -> Row {
+    let p = (case.prepare)().await;
+
+    // Process spawn → initialize response (rmcp's client), median over several starts.
+    let mut starts = Vec::new();
+    for _ in 0..STARTS {
+        let t = Instant::now();
+        let mcp = session(case.server).start().await;
+        starts.push(ms(t));
+        mcp.close().await;
     }
-    let flags = Flags::parse_from(["bench"]);
-    shared::aws::load("bench", "0", &flags.common)
-        .await
-        .expect("AWS config from the emulator environment")
-}
 
-async fn bench_s3() -> Row {
-    let s3 = if std::env::var_os("BENCH_PLAIN_SDK").is_some() {
-        s3().await
-    } else {
-        let conf = aws_sdk_s3::config::Builder::from(&server_sdk_config().await)
-            .force_path_style(true)
-            .build();
-        aws_sdk_s3::Client::from_conf(conf)
-    };
-    let bucket = unique("bench");
-    s3.create_bucket().bucket(&bucket).send().await.unwrap();
-    futures::stream::iter(0..100)
-        .map(|i| {
-            let (s3, bucket) = (s3.clone(), bucket.clone());
-            async move {
-                s3.put_object()
-                    .bucket(bucket)
-                    .key(format!("obj/{i:04}"))
-                    .body(b"x".to_vec().into())
-                    .send()
-                    .await
-                    .unwrap()
-            }
-        })
-        .buffer_unordered(16)
-        .collect::<Vec<_>>()
-        .await;
-    let init_ms = startup("aws-s3-mcp").await;
-
-    let (c, pid) = spawn("aws-s3-mcp", &[]).await;
-    let args = json!({"bucket": bucket, "page_size": 100});
-    let raw = || async {
-        s3.list_objects_v2().bucket(&bucket).max_keys(100).send().await.unwrap();
-    };
-    let (rmcp_ms, rmcp_raw_ms) = ratio(&c, "list_objects", args.clone(), raw).await;
+    // The same ratio through rmcp's client (printed aside), then the MCP round trip alone; the
+    // peak RSS is this session's after all that.
+    let mcp = session(case.server).start().await;
+    let (m, args, tool) = (&mcp, &p.args, case.tool);
+    let (rmcp_ms, rmcp_raw_ms) = interleaved(
+        move || async move {
+            m.ok(tool, args.clone()).await;
+        },
+        &*p.raw,
+    )
+    .await;
     eprintln!(
-        "aws-s3-mcp: list_objects through rmcp's client {rmcp_ms:.2} / {rmcp_raw_ms:.2} ms = {:.3}",
+        "{}: {} through rmcp's client {rmcp_ms:.2} / {rmcp_raw_ms:.2} ms = {:.3}",
+        case.server,
+        case.tool,
         rmcp_ms / rmcp_raw_ms
     );
-    let mut line = LineClient::start("aws-s3-mcp").await;
-    let (tool_ms, raw_ms) = ratio_line(&mut line, "list_objects", args, raw).await;
+    let mut overhead = Vec::new();
+    for _ in 0..CALLS {
+        let (tool, args) = (case.refused)();
+        let s = Instant::now();
+        mcp.err(tool, args).await;
+        overhead.push(ms(s));
+    }
+    eprintln!(
+        "{}: MCP round trip without AWS (median) {:.3} ms",
+        case.server,
+        median(overhead)
+    );
+    let rss_mb = peak_rss_mb(mcp.pid);
+    mcp.close().await;
 
-    // Metadata: get_bucket_info on buckets seen for the first time vs. the same bucket again.
+    // Latency as a client sees it: JSON-RPC lines, each answer parsed once.
+    let line: RawSession = session(case.server).start_raw().await;
+    let mut line = line;
+    let list = line.request("tools/list", json!({})).await;
+    let tools_list_bytes = list["result"].to_string().len();
+    let tools = list["result"]["tools"].as_array().map_or(0, Vec::len);
+    let line = tokio::sync::Mutex::new(line);
+    let l = &line;
+    let (tool_ms, raw_ms) = interleaved(
+        move || async move {
+            l.lock().await.call(tool, args).await;
+        },
+        &*p.raw,
+    )
+    .await;
+    let mut line = line.into_inner();
+
+    // Metadata: resources seen for the first time vs. the same one again.
     let mut fresh = Vec::new();
     for _ in 0..META {
-        let b = unique("bench-meta");
-        s3.create_bucket().bucket(&b).send().await.unwrap();
-        fresh.push(b);
+        fresh.push((p.fresh)().await);
     }
     let mut uncached = Vec::new();
-    for b in &fresh {
+    for args in &fresh {
         let t = Instant::now();
-        line.call("get_bucket_info", &json!({"bucket": b})).await;
-        uncached.push(t.elapsed().as_secs_f64() * 1e3);
+        line.call(case.meta_tool, args).await;
+        uncached.push(ms(t));
     }
     let mut cached = Vec::new();
     for _ in 0..CALLS {
         let t = Instant::now();
-        let v = line.call("get_bucket_info", &json!({"bucket": fresh[0]})).await["result"]["structuredContent"].clone();
-        cached.push(t.elapsed().as_secs_f64() * 1e3);
-        assert_eq!(v["from_cache"], true);
+        let v = line.call(case.meta_tool, &fresh[0]).await["result"]["structuredContent"].clone();
+        cached.push(ms(t));
+        assert_eq!(v["from_cache"], true, "{}: {v}", case.meta_tool);
     }
-    eprintln!(
-        "aws-s3-mcp: MCP round trip without AWS (median) {:.3} ms",
-        mcp_overhead(&c).await
-    );
-    let rss_mb = peak_rss_mb(pid);
-    c.cancel().await.ok();
     Row {
-        server: "aws-s3-mcp",
-        init_ms,
+        server: case.server,
+        init_ms: median(starts),
         rss_mb,
-        tool: "list_objects (100 keys)",
+        label: case.label,
         tool_ms,
         raw_ms,
-        meta: "get_bucket_info",
+        meta: case.meta_tool,
         uncached_ms: median(uncached),
         cached_ms: median(cached),
-    }
-}
-
-async fn create_table(ddb: &aws_sdk_dynamodb::Client, name: &str) {
-    ddb.create_table()
-        .table_name(name)
-        .billing_mode(aws_sdk_dynamodb::types::BillingMode::PayPerRequest)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("sk")
-                .attribute_type(ScalarAttributeType::N)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("sk")
-                .key_type(KeyType::Range)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
-}
-
-async fn bench_dynamodb() -> Row {
-    let ddb = if std::env::var_os("BENCH_PLAIN_SDK").is_some() {
-        dynamodb().await
-    } else {
-        aws_sdk_dynamodb::Client::new(&server_sdk_config().await)
-    };
-    let table = unique("bench");
-    create_table(&ddb, &table).await;
-    for i in 0..100 {
-        ddb.put_item()
-            .table_name(&table)
-            .item("pk", AttributeValue::S("p".into()))
-            .item("sk", AttributeValue::N(i.to_string()))
-            .item("v", AttributeValue::S(format!("value {i}")))
-            .send()
-            .await
-            .unwrap();
-    }
-    let init_ms = startup("aws-dynamodb-mcp").await;
-    let (c, pid) = spawn("aws-dynamodb-mcp", &[]).await;
-    let args = json!({"table": table, "partition_key": "p", "page_size": 100});
-    let raw = || async {
-        ddb.query()
-            .table_name(&table)
-            .key_condition_expression("#pk = :pk")
-            .expression_attribute_names("#pk", "pk")
-            .expression_attribute_values(":pk", AttributeValue::S("p".into()))
-            .limit(100)
-            .return_consumed_capacity(aws_sdk_dynamodb::types::ReturnConsumedCapacity::Total)
-            .send()
-            .await
-            .unwrap();
-    };
-    let (rmcp_ms, rmcp_raw_ms) = ratio(&c, "query", args.clone(), raw).await;
-    eprintln!(
-        "aws-dynamodb-mcp: query through rmcp's client {rmcp_ms:.2} / {rmcp_raw_ms:.2} ms = {:.3}",
-        rmcp_ms / rmcp_raw_ms
-    );
-    let mut line = LineClient::start("aws-dynamodb-mcp").await;
-    let (tool_ms, raw_ms) = ratio_line(&mut line, "query", args, raw).await;
-    let mut fresh = Vec::new();
-    for _ in 0..META {
-        let t = unique("bench-meta");
-        create_table(&ddb, &t).await;
-        fresh.push(t);
-    }
-    let mut uncached = Vec::new();
-    for t in &fresh {
-        let s = Instant::now();
-        line.call("describe_table", &json!({"table": t})).await;
-        uncached.push(s.elapsed().as_secs_f64() * 1e3);
-    }
-    let mut cached = Vec::new();
-    for _ in 0..CALLS {
-        let s = Instant::now();
-        let v = line.call("describe_table", &json!({"table": fresh[0]})).await["result"]["structuredContent"].clone();
-        cached.push(s.elapsed().as_secs_f64() * 1e3);
-        assert_eq!(v["from_cache"], true);
-    }
-    let rss_mb = peak_rss_mb(pid);
-    c.cancel().await.ok();
-    Row {
-        server: "aws-dynamodb-mcp",
-        init_ms,
-        rss_mb,
-        tool: "query (100 items)",
-        tool_ms,
-        raw_ms,
-        meta: "describe_table",
-        uncached_ms: median(uncached),
-        cached_ms: median(cached),
+        tools_list_bytes,
+        tools,
     }
 }
 
@@ -445,29 +337,33 @@ fn mark(ok: bool) -> &'static str {
 
 #[tokio::main]
 async fn main() {
-    require_emulators();
     let which: Vec<String> = std::env::args().skip(1).collect();
-    let wants = |s: &str| which.is_empty() || which.iter().any(|w| w == s);
+    let cases: Vec<BenchCase> = cases()
+        .into_iter()
+        .filter(|c| which.is_empty() || which.iter().any(|w| w == c.key || w == c.server))
+        .collect();
+    for c in &cases {
+        require(services_of(c.server));
+    }
     let mut rows = Vec::new();
-    if wants("s3") {
-        rows.push(bench_s3().await);
+    for c in &cases {
+        rows.push(run(c).await);
     }
-    if wants("dynamodb") {
-        rows.push(bench_dynamodb().await);
-    }
-    println!("| server | start → initialize | peak RSS | tool / raw SDK (median) | cached vs uncached metadata |");
-    println!("|---|---|---|---|---|");
+    println!(
+        "| server | start → initialize | peak RSS | tool / raw SDK (median) | cached vs uncached metadata | tools/list |"
+    );
+    println!("|---|---|---|---|---|---|");
     for r in rows {
         let ratio = r.tool_ms / r.raw_ms;
         let speedup = r.uncached_ms / r.cached_ms;
         println!(
-            "| {} | {:.1} ms ({}: < 20) | {:.1} MB ({}: < 20) | {}: {:.2} / {:.2} ms = {:.3} ({}: ≤ 1.10) | {}: {:.2} → {:.3} ms = {:.0}× ({}: ≥ 20×) |",
+            "| {} | {:.1} ms ({}: < 20) | {:.1} MB ({}: < 20) | {}: {:.2} / {:.2} ms = {:.3} ({}: ≤ 1.10) | {}: {:.2} → {:.3} ms = {:.0}× ({}: ≥ 20×) | {} bytes, {} tools ({}: ≤ 8192) |",
             r.server,
             r.init_ms,
             mark(r.init_ms < 20.0),
             r.rss_mb,
             mark(r.rss_mb < 20.0),
-            r.tool,
+            r.label,
             r.tool_ms,
             r.raw_ms,
             ratio,
@@ -477,6 +373,9 @@ async fn main() {
             r.cached_ms,
             speedup,
             mark(speedup >= 20.0),
+            r.tools_list_bytes,
+            r.tools,
+            mark(r.tools_list_bytes <= 8192),
         );
     }
 }

@@ -4,15 +4,12 @@
 use aws_sdk_dynamodb::types::ConsumedCapacity;
 
 pub(crate) mod partiql;
-mod read;
-mod search;
+pub(crate) mod read;
+pub(crate) mod search;
 pub(crate) mod tables;
-mod write;
+pub(crate) mod write;
 
-/// RFC 3339 timestamps in output.
-pub(crate) fn time(t: Option<&aws_smithy_types::DateTime>) -> Option<String> {
-    t.and_then(|t| t.fmt(aws_smithy_types::date_time::Format::DateTime).ok())
-}
+pub(crate) use shared::time::opt_rfc3339 as time;
 
 /// Capacity units consumed, summed over the responses that reported any.
 pub(crate) fn capacity<'a>(c: impl IntoIterator<Item = &'a ConsumedCapacity>) -> Option<f64> {

@@ -7,21 +7,22 @@ use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
 use rmcp::{handler::server::wrapper::Parameters, schemars, tool, tool_router};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use shared::{Op, Output, ToolError, ToolResult, aws::call, cursor::Page};
+use shared::{Op, Output, Page, PageArgs, ToolError, ToolResult, aws::call};
 
 use crate::{
     DynamoServer,
     item::{from_json, item_to_json},
-    partiql::{self, StatementKind},
+    statement::{self, StatementKind},
     tools::round_units,
 };
 
-pub(crate) const TOOL: &str = "execute_partiql";
 const EXECUTE_STATEMENT: Op = Op::new(
     "dynamodb",
     "ExecuteStatement",
     "dynamodb:PartiQLSelect (or PartiQLInsert/Update/Delete)",
 );
+/// What the read-only session policy allows for this tool.
+pub(crate) const EXECUTE_STATEMENT_READ: Op = Op::new("dynamodb", "ExecuteStatement", "dynamodb:PartiQLSelect");
 const DEFAULT_PAGE: i32 = 100;
 
 /// The description listed when writes are allowed (the read-only one is the doc comment below).
@@ -32,19 +33,17 @@ next_cursor.";
 
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ExecutePartiqlParams {
-    /// One PartiQL statement, e.g. SELECT * FROM "orders" WHERE "pk" = ?
+    /// One statement.
     pub statement: String,
-    /// Values for the `?` placeholders, in order, as plain JSON.
+    /// Values for the `?` placeholders, in order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parameters: Option<Vec<Value>>,
-    /// Strongly consistent read.
     #[serde(default)]
     pub consistent_read: bool,
-    /// Most items DynamoDB evaluates per page (default 100).
+    /// Default 100.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 1000))]
     pub page_size: Option<i32>,
-    /// next_cursor from the previous page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
 }
@@ -70,10 +69,7 @@ fn kind_name(k: &StatementKind) -> String {
 
 #[tool_router(router = partiql_tools, vis = "pub(crate)")]
 impl DynamoServer {
-    /// Run one PartiQL SELECT (this server is read-only: other statements are refused). Write
-    /// table and attribute names in double quotes (SELECT * FROM "orders" WHERE "pk" = ?) and pass
-    /// values as `parameters` (plain JSON). Without a key condition it scans the whole table.
-    /// Results are paged with next_cursor.
+    /// Run one PartiQL SELECT (read-only server). Quote names: SELECT * FROM "t" WHERE "pk" = ?
     #[tool(annotations(
         title = "Run a PartiQL statement",
         read_only_hint = true,
@@ -82,7 +78,7 @@ impl DynamoServer {
         open_world_hint = true
     ))]
     async fn execute_partiql(&self, Parameters(p): Parameters<ExecutePartiqlParams>) -> ToolResult {
-        let kind = partiql::classify(&p.statement).map_err(|e| ToolError::invalid("statement", e))?;
+        let kind = statement::classify(&p.statement).map_err(|e| ToolError::invalid("statement", e))?;
         let select = kind.is_read_only();
         if !select {
             let what = match &kind {
@@ -93,7 +89,7 @@ impl DynamoServer {
             };
             self.core.require_writes(what)?;
         }
-        let table = match partiql::table_name(&p.statement) {
+        let table = match statement::table_name(&p.statement) {
             Ok(t) => t,
             Err(why) if self.inner.tables.is_restricted() => {
                 return Err(ToolError::invalid(
@@ -128,7 +124,13 @@ impl DynamoServer {
             })
             .transpose()?
             .filter(|ps| !ps.is_empty());
-        let at: Page<Resume> = self.core.cursors.open_page(TOOL, &p, p.cursor.as_deref())?;
+        let at: Page<Resume> = self.core.page(
+            &p,
+            &PageArgs {
+                page_size: None,
+                cursor: p.cursor.clone(),
+            },
+        )?;
         let limit = match &at.token {
             Some(r) if at.skip > 0 => r.limit,
             _ => p.page_size.unwrap_or(DEFAULT_PAGE),
@@ -136,9 +138,10 @@ impl DynamoServer {
         let token = at.token.as_ref().and_then(|r| r.token.clone());
         let result = call(
             EXECUTE_STATEMENT,
-            &self.inner.target,
+            &self.inner.clients.target(),
             self.inner
-                .client
+                .clients
+                .client()
                 .execute_statement()
                 .statement(&p.statement)
                 .set_parameters(parameters)
@@ -159,38 +162,21 @@ impl DynamoServer {
         let out = result?;
         let items: Vec<Value> = out.items().iter().map(item_to_json).collect();
         // Resuming a cut page re-runs it from the same token with the same limit.
-        let overhead = 512
-            + table.as_ref().map_or(0, String::len)
-            + 2 * token.as_ref().map_or(0, String::len)
-            + 2 * out.next_token().map_or(0, str::len);
         let here = Page {
             token: Some(Resume { token, limit }),
             skip: at.skip,
         };
-        let paged = self.core.cursors.paginate(
-            &self.core.budget,
-            TOOL,
-            &p,
-            "/items",
-            items,
-            &here,
-            out.next_token().map(|t| Resume {
-                token: Some(t.to_owned()),
-                limit: 0,
-            }),
-            overhead,
-        );
-        let mut result = json!({
+        let next = out.next_token().map(|t| Resume {
+            token: Some(t.to_owned()),
+            limit: 0,
+        });
+        let envelope = json!({
             "statement_kind": kind_name(&kind),
             "table": table,
-            "items": paged.items,
-            "count": paged.items.len(),
             "consumed_capacity": round_units(out.consumed_capacity().and_then(|c| c.capacity_units())),
-            "next_cursor": paged.next_cursor,
         });
-        if let Some(note) = paged.truncated {
-            shared::budget::attach(&mut result, note);
-        }
+        let Output(mut result) = self.core.paged(&p, &here, next, items, "items", envelope)?;
+        result["count"] = json!(result["items"].as_array().map_or(0, Vec::len));
         Ok(Output(result))
     }
 }

@@ -15,12 +15,12 @@ use crate::{
     DynamoServer,
     expr::{self, Expr},
     item::item_to_json,
-    tables::{KeySchema, Table},
+    schema::KeySchema,
     tools::{capacity, round_units},
 };
 
-const GET_ITEM: Op = Op::new("dynamodb", "GetItem", "dynamodb:GetItem");
-const BATCH_GET_ITEM: Op = Op::new("dynamodb", "BatchGetItem", "dynamodb:BatchGetItem");
+pub(crate) const GET_ITEM: Op = Op::new("dynamodb", "GetItem", "dynamodb:GetItem");
+pub(crate) const BATCH_GET_ITEM: Op = Op::new("dynamodb", "BatchGetItem", "dynamodb:BatchGetItem");
 /// DynamoDB's limit on keys in one BatchGetItem.
 const MAX_BATCH_KEYS: usize = 100;
 /// Retries of the keys DynamoDB leaves unprocessed (throttling, 16 MB responses).
@@ -74,33 +74,28 @@ where
 
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct GetItemParams {
-    /// Table name.
     pub table: String,
-    /// The primary key as plain JSON, e.g. {"pk": "a", "sk": 5}; types come from the key schema.
+    /// Primary key, e.g. {"pk": "a", "sk": 5}.
     pub key: Value,
-    /// Strongly consistent read (default: eventually consistent).
     #[serde(default)]
     pub consistent_read: bool,
-    /// Only these top-level attributes (default: the whole item).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub projection: Option<Vec<String>>,
 }
 
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BatchTableRequest {
-    /// Primary keys as plain JSON, e.g. [{"pk": "a", "sk": 1}].
+    /// Primary keys.
     pub keys: Vec<Value>,
-    /// Only these top-level attributes (key attributes are always returned).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub projection: Option<Vec<String>>,
-    /// Strongly consistent reads for this table.
     #[serde(default)]
     pub consistent_read: bool,
 }
 
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BatchGetItemsParams {
-    /// Table name -> keys to read, at most 100 keys in all, e.g. {"orders": {"keys": [{"pk": "a", "sk": 1}]}}.
+    /// Table -> {keys: [...]}, 100 keys at most.
     pub requests: BTreeMap<String, BatchTableRequest>,
 }
 
@@ -121,26 +116,9 @@ fn key_json(item: &HashMap<String, AttributeValue>, key: &KeySchema) -> Value {
     item_to_json(&only)
 }
 
-impl DynamoServer {
-    /// Run `f` on the table's description; when it refuses the arguments and the description came
-    /// from the cache, re-read the description once (the table may have been re-created) and retry.
-    pub(crate) async fn with_table<R>(
-        &self,
-        table: &str,
-        f: impl Fn(&Table) -> Result<R, ToolError>,
-    ) -> Result<R, ToolError> {
-        let (t, cached) = self.table(table).await?;
-        match f(&t) {
-            Err(ToolError::InvalidArgument { .. }) if cached => f(&*self.refresh_table(table).await?),
-            other => other,
-        }
-    }
-}
-
 #[tool_router(router = read_tools, vis = "pub(crate)")]
 impl DynamoServer {
-    /// Read one item by its primary key. The key is plain JSON ({"pk": "a", "sk": 5}) and is
-    /// checked against the key schema before DynamoDB is called.
+    /// Read one item by primary key.
     #[tool(annotations(
         title = "Get an item",
         read_only_hint = true,
@@ -155,9 +133,10 @@ impl DynamoServer {
         let projection = p.projection.as_deref().map(|a| e.projection(a)).transpose()?;
         let out = call(
             GET_ITEM,
-            &self.inner.target,
+            &self.inner.clients.target(),
             self.inner
-                .client
+                .clients
+                .client()
                 .get_item()
                 .table_name(&p.table)
                 .set_key(Some(key))
@@ -176,9 +155,7 @@ impl DynamoServer {
         })))
     }
 
-    /// Read up to 100 items by key across tables in one call. Keys DynamoDB leaves unprocessed are
-    /// retried with backoff; any still left are returned under `unprocessed`, keys that do not
-    /// exist under `not_found`.
+    /// Read up to 100 items by key across tables.
     #[tool(annotations(
         title = "Get items in a batch",
         read_only_hint = true,
@@ -223,11 +200,15 @@ impl DynamoServer {
         }))
         .await?;
         let schemas: HashMap<String, KeySchema> = schemas.into_iter().collect();
+        // Responses are keyed by what DynamoDB returns; a table name it normalises differently
+        // gets no schema rather than a panic.
+        let no_schema = KeySchema::new();
+        let schema_of = |t: &str| schemas.get(t).unwrap_or(&no_schema);
 
         let mut request: HashMap<String, KeysAndAttributes> = HashMap::new();
         let mut wanted: Vec<(String, String, Value)> = Vec::new();
         for (table, r) in &p.requests {
-            let schema = &schemas[table];
+            let schema = schema_of(table);
             let mut keys = Vec::with_capacity(r.keys.len());
             let mut seen = std::collections::HashSet::new();
             for (i, k) in r.keys.iter().enumerate() {
@@ -261,8 +242,8 @@ impl DynamoServer {
             request.insert(table.clone(), ka);
         }
 
-        let client = &self.inner.client;
-        let target = &self.inner.target;
+        let client = &self.inner.clients.client();
+        let target = &self.inner.clients.target();
         let (responses, pending, attempts) = until_processed(
             BATCH_RETRY,
             request,
@@ -301,17 +282,17 @@ impl DynamoServer {
         let unprocessed: BTreeMap<String, Vec<Value>> = pending
             .iter()
             .map(|(t, ka)| {
-                let schema = &schemas[t];
+                let schema = schema_of(t);
                 (t.clone(), ka.keys().iter().map(|k| key_json(k, schema)).collect())
             })
             .collect();
         let unprocessed_text: std::collections::HashSet<(String, String)> = pending
             .iter()
-            .flat_map(|(t, ka)| ka.keys().iter().map(|k| (t.clone(), key_text(k, &schemas[t]))))
+            .flat_map(|(t, ka)| ka.keys().iter().map(|k| (t.clone(), key_text(k, schema_of(t)))))
             .collect();
         let returned: std::collections::HashSet<(String, String)> = found
             .iter()
-            .flat_map(|(t, items)| items.iter().map(|i| (t.clone(), key_text(i, &schemas[t]))))
+            .flat_map(|(t, items)| items.iter().map(|i| (t.clone(), key_text(i, schema_of(t)))))
             .collect();
         let mut not_found: BTreeMap<String, Vec<Value>> = BTreeMap::new();
         for (table, text, key) in &wanted {
@@ -325,7 +306,7 @@ impl DynamoServer {
         let mut flat: Vec<(String, Value, Value)> = Vec::new();
         for table in p.requests.keys() {
             for item in found.get(table).into_iter().flatten() {
-                flat.push((table.clone(), item_to_json(item), key_json(item, &schemas[table])));
+                flat.push((table.clone(), item_to_json(item), key_json(item, schema_of(table))));
             }
         }
         let count = flat.len();

@@ -13,7 +13,7 @@ use aws_sdk_dynamodb::{
 use rmcp::{handler::server::wrapper::Parameters, schemars, tool, tool_router};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use shared::{Op, Output, ToolError, ToolResult, aws::call, budget::json_len, cursor::Page};
+use shared::{Op, Output, Page, PageArgs, ToolError, ToolResult, aws::call, budget::json_len};
 
 use crate::{
     DynamoServer,
@@ -22,28 +22,25 @@ use crate::{
     tools::{capacity, round_units},
 };
 
-const QUERY: Op = Op::new("dynamodb", "Query", "dynamodb:Query");
-const SCAN: Op = Op::new("dynamodb", "Scan", "dynamodb:Scan");
+pub(crate) const QUERY: Op = Op::new("dynamodb", "Query", "dynamodb:Query");
+pub(crate) const SCAN: Op = Op::new("dynamodb", "Scan", "dynamodb:Scan");
 const DEFAULT_PAGE: u32 = 100;
 const DEFAULT_MAX_READ: u32 = 1_000;
 
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct QueryParams {
-    /// Table name.
     pub table: String,
-    /// Query this secondary index (GSI or LSI) instead of the table.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub index: Option<String>,
-    /// Partition key value (of the index when `index` is set), typed by the key schema.
+    /// Partition key value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partition_key: Option<Value>,
-    /// Optional sort key condition with partition_key, e.g. {"op": "begins_with", "value": "2024-"}.
+    /// Sort key condition.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sort_key: Option<SortKeyCondition>,
-    /// Raw KeyConditionExpression instead of partition_key/sort_key, with the names/values maps.
+    /// Raw KeyConditionExpression.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_condition_expression: Option<String>,
-    /// Newest/highest sort key first.
     #[serde(default)]
     pub descending: bool,
     #[serde(flatten)]
@@ -52,16 +49,14 @@ pub struct QueryParams {
 
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ScanParams {
-    /// Table name.
     pub table: String,
-    /// Scan this secondary index instead of the table.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub index: Option<String>,
-    /// Parallel scan: this segment (0-based), with total_segments.
+    /// Parallel scan: 0-based segment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0, max = 999999))]
     pub segment: Option<i32>,
-    /// Parallel scan: number of segments, with segment.
+    /// Parallel scan segment count.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 1000000))]
     pub total_segments: Option<i32>,
@@ -72,33 +67,29 @@ pub struct ScanParams {
 /// What query and scan share: filter, projection, expression maps, consistency and paging.
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ReadOptions {
-    /// FilterExpression applied after reading (it does not reduce items read).
+    /// FilterExpression (applied after reading).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filter_expression: Option<String>,
-    /// Only these top-level attributes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub projection: Option<Vec<String>>,
-    /// Raw ProjectionExpression (nested paths), instead of projection.
+    /// Raw ProjectionExpression.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub projection_expression: Option<String>,
-    /// ExpressionAttributeNames, e.g. {"#s": "status"}.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expression_attribute_names: Option<BTreeMap<String, String>>,
-    /// ExpressionAttributeValues as plain JSON, e.g. {":min": 5}.
+    /// ExpressionAttributeValues, e.g. {":min": 5}.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expression_attribute_values: Option<BTreeMap<String, Value>>,
-    /// Strongly consistent read (not on GSIs).
     #[serde(default)]
     pub consistent_read: bool,
-    /// Most items to return (default 100).
+    /// Default 100.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 1000))]
     pub page_size: Option<u32>,
-    /// Most items to read in this call, filtered out or not (default 1000).
+    /// Items read per call (default 1000).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 100000))]
     pub max_items_read: Option<u32>,
-    /// next_cursor from the previous page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
 }
@@ -133,7 +124,7 @@ impl Source {
         start: Option<HashMap<String, AttributeValue>>,
         limit: i32,
     ) -> Result<Response, ToolError> {
-        let target = &server.inner.target;
+        let target = &server.inner.clients.target();
         Ok(match self {
             Self::Query(b) => {
                 let out = call(
@@ -205,7 +196,13 @@ impl DynamoServer {
     }
 
     async fn read_pages(&self, source: Source, l: Listing<'_>, args: &Value) -> Result<Value, ToolError> {
-        let at: Page<Resume> = self.core.cursors.open_page(l.tool, args, l.cursor)?;
+        let at: Page<Resume> = self.core.page(
+            args,
+            &PageArgs {
+                page_size: None,
+                cursor: l.cursor.map(str::to_owned),
+            },
+        )?;
         let page_size = l.page_size as usize;
         let max_read = l.max_read as usize;
         let mut start: Option<Value> = at.token.as_ref().and_then(|r| r.key.clone());
@@ -280,7 +277,7 @@ impl DynamoServer {
                     l.tool
                 ),
             );
-            (Some(self.core.cursors.issue(l.tool, args, &page)), Some(note))
+            (Some(self.core.cursor(args, &page)), Some(note))
         } else if finished {
             (None, None)
         } else {
@@ -288,7 +285,7 @@ impl DynamoServer {
                 token: Some(Resume { key: start, limit: 0 }),
                 skip: 0,
             };
-            (Some(self.core.cursors.issue(l.tool, args, &page)), None)
+            (Some(self.core.cursor(args, &page)), None)
         };
         let returned: Vec<Value> = items.into_iter().take(fit).map(|(v, _, _)| v).collect();
         let mut result = json!({
@@ -328,9 +325,7 @@ fn projection(e: &mut Expr, list: Option<&[String]>, raw: Option<&str>) -> Resul
 
 #[tool_router(router = search_tools, vis = "pub(crate)")]
 impl DynamoServer {
-    /// Query a table or index by partition key, with an optional sort key condition (=, <, <=,
-    /// >, >=, between, begins_with) or a raw key_condition_expression; filter, projection,
-    /// order. Returns items, count, scanned_count, consumed_capacity and next_cursor.
+    /// Query a table or index by partition key and optional sort key condition.
     #[tool(annotations(
         title = "Query items by key",
         read_only_hint = true,
@@ -405,7 +400,8 @@ impl DynamoServer {
         )?;
         let builder = self
             .inner
-            .client
+            .clients
+            .client()
             .query()
             .table_name(&p.table)
             .set_index_name(p.index.clone())
@@ -431,9 +427,7 @@ impl DynamoServer {
         Ok(Output(out))
     }
 
-    /// Scan a table or index (reads everything: prefer query). Filter, projection, parallel
-    /// segments; max_items_read caps the items read per call. Returns items, count,
-    /// scanned_count, consumed_capacity and next_cursor.
+    /// Scan a table or index (reads everything: prefer query).
     #[tool(annotations(
         title = "Scan a table",
         read_only_hint = true,
@@ -473,7 +467,8 @@ impl DynamoServer {
         )?;
         let builder = self
             .inner
-            .client
+            .clients
+            .client()
             .scan()
             .table_name(&p.table)
             .set_index_name(p.index.clone())

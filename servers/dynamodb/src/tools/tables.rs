@@ -13,30 +13,26 @@ const MAX_LIST_CALLS: usize = 10;
 
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ListTablesParams {
-    /// Only tables whose name starts with this.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prefix: Option<String>,
-    /// Most table names to return (default 100).
+    /// Default 100.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 1000))]
     pub page_size: Option<u32>,
-    /// next_cursor from the previous page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DescribeTableParams {
-    /// Table name.
     pub table: String,
-    /// Read it from DynamoDB even if a cached description is fresh.
     #[serde(default)]
     pub refresh: bool,
 }
 
 #[tool_router(router = table_tools, vis = "pub(crate)")]
 impl DynamoServer {
-    /// List table names (only those the server's allowlist permits), in name order, a page at a time.
+    /// List table names in name order.
     #[tool(annotations(
         title = "List tables",
         read_only_hint = true,
@@ -45,22 +41,23 @@ impl DynamoServer {
         open_world_hint = true
     ))]
     async fn list_tables(&self, Parameters(p): Parameters<ListTablesParams>) -> ToolResult {
-        const TOOL: &str = "list_tables";
         let prefix = p.prefix.clone().unwrap_or_default();
         let want = p.page_size.unwrap_or(100) as usize;
         // The cursor is the last name returned: names are unique and ordered, so it resumes exactly.
-        let mut start: Option<String> = match p.cursor.as_deref().filter(|c| !c.trim().is_empty()) {
-            Some(c) => Some(self.core.cursors.open(TOOL, &p, c)?),
-            None => None,
+        let page = shared::PageArgs {
+            page_size: None,
+            cursor: p.cursor.clone(),
         };
+        let mut start: Option<String> = self.core.page(&p, &page)?.token;
         let (mut names, mut finished) = (Vec::<String>::new(), false);
         let mut last_seen = start.clone();
         'pages: for _ in 0..MAX_LIST_CALLS {
             let out = call(
                 LIST_TABLES,
-                &self.inner.target,
+                &self.inner.clients.target(),
                 self.inner
-                    .client
+                    .clients
+                    .client()
                     .list_tables()
                     .set_exclusive_start_table_name(start.clone())
                     .limit(100)
@@ -104,7 +101,15 @@ impl DynamoServer {
         let next_cursor = if finished {
             None
         } else {
-            last_seen.map(|n| self.core.cursors.issue(TOOL, &p, &n))
+            last_seen.map(|n| {
+                self.core.cursor(
+                    &p,
+                    &shared::Page {
+                        token: Some(n),
+                        skip: 0,
+                    },
+                )
+            })
         };
         let mut result = json!({
             "tables": names,
@@ -119,9 +124,7 @@ impl DynamoServer {
         Ok(Output(result))
     }
 
-    /// Describe a table: key schema with attribute types, GSIs/LSIs with keys and projections,
-    /// item count, size, billing mode and throughput, TTL attribute, stream and table class.
-    /// Cached for a few minutes (from_cache says so); refresh re-reads it.
+    /// Describe a table: keys with types, indexes, item count, size, billing, TTL, stream.
     #[tool(annotations(
         title = "Describe a table",
         read_only_hint = true,

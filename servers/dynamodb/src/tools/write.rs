@@ -17,34 +17,31 @@ use crate::{
     tools::{capacity, round_units},
 };
 
-const PUT_ITEM: Op = Op::new("dynamodb", "PutItem", "dynamodb:PutItem");
-const UPDATE_ITEM: Op = Op::new("dynamodb", "UpdateItem", "dynamodb:UpdateItem");
-const DELETE_ITEM: Op = Op::new("dynamodb", "DeleteItem", "dynamodb:DeleteItem");
+pub(crate) const PUT_ITEM: Op = Op::new("dynamodb", "PutItem", "dynamodb:PutItem");
+pub(crate) const UPDATE_ITEM: Op = Op::new("dynamodb", "UpdateItem", "dynamodb:UpdateItem");
+pub(crate) const DELETE_ITEM: Op = Op::new("dynamodb", "DeleteItem", "dynamodb:DeleteItem");
 
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PutItemParams {
-    /// Table name.
     pub table: String,
-    /// The whole item as plain JSON, key attributes included; it replaces any item with that key.
+    /// The whole item, key attributes included.
     pub item: Value,
     #[serde(flatten)]
     pub condition: Condition,
-    /// Return the item this one replaced, if any.
     #[serde(default)]
     pub return_old: bool,
 }
 
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct UpdateItemParams {
-    /// Table name.
     pub table: String,
-    /// The primary key as plain JSON, e.g. {"pk": "a", "sk": 5}. A missing item is created.
+    /// Primary key, e.g. {"pk": "a", "sk": 5}.
     pub key: Value,
-    /// UpdateExpression, e.g. "SET #s = :s, n = n + :one REMOVE old".
+    /// e.g. "SET #s = :s REMOVE old".
     pub update_expression: String,
     #[serde(flatten)]
     pub condition: Condition,
-    /// What to return: NONE, ALL_OLD, UPDATED_OLD, ALL_NEW (default) or UPDATED_NEW.
+    /// Default ALL_NEW.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("enum" = ["NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"]))]
     pub return_values: Option<String>,
@@ -52,9 +49,8 @@ pub struct UpdateItemParams {
 
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DeleteItemParams {
-    /// Table name.
     pub table: String,
-    /// The primary key as plain JSON, e.g. {"pk": "a", "sk": 5}.
+    /// Primary key, e.g. {"pk": "a", "sk": 5}.
     pub key: Value,
     #[serde(flatten)]
     pub condition: Condition,
@@ -64,13 +60,12 @@ pub struct DeleteItemParams {
 /// expression) use.
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Condition {
-    /// Write only if this holds, e.g. "attribute_not_exists(pk)" never overwrites, "attribute_exists(pk)" never creates.
+    /// ConditionExpression, e.g. "attribute_not_exists(pk)".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub condition_expression: Option<String>,
-    /// ExpressionAttributeNames, e.g. {"#s": "status"}.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expression_attribute_names: Option<BTreeMap<String, String>>,
-    /// ExpressionAttributeValues as plain JSON, e.g. {":s": "done", ":one": 1}.
+    /// ExpressionAttributeValues, e.g. {":s": "done"}.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expression_attribute_values: Option<BTreeMap<String, Value>>,
 }
@@ -108,9 +103,7 @@ fn return_value(s: Option<&str>) -> Result<ReturnValue, ToolError> {
 
 #[tool_router(router = write_tools, vis = "pub(crate)")]
 impl DynamoServer {
-    /// Write a whole item (plain JSON), replacing any item with the same key. Key attributes are
-    /// typed by the key schema and checked first. Optional condition; return_old returns the
-    /// replaced item.
+    /// Write a whole item, replacing any item with the same key.
     #[tool(annotations(
         title = "Put an item",
         read_only_hint = false,
@@ -142,9 +135,10 @@ impl DynamoServer {
         let e = p.condition.expr()?;
         let result = call(
             PUT_ITEM,
-            &self.inner.target,
+            &self.inner.clients.target(),
             self.inner
-                .client
+                .clients
+                .client()
                 .put_item()
                 .table_name(&p.table)
                 .set_item(Some(item))
@@ -174,8 +168,7 @@ impl DynamoServer {
         Ok(Output(result))
     }
 
-    /// Update one item's attributes with an UpdateExpression (SET, REMOVE, ADD, DELETE); creates
-    /// the item if it does not exist unless a condition prevents it. Returns the new item by default.
+    /// Update one item with an UpdateExpression (creates it if missing).
     #[tool(annotations(
         title = "Update an item",
         read_only_hint = false,
@@ -190,9 +183,10 @@ impl DynamoServer {
         let e = p.condition.expr()?;
         let result = call(
             UPDATE_ITEM,
-            &self.inner.target,
+            &self.inner.clients.target(),
             self.inner
-                .client
+                .clients
+                .client()
                 .update_item()
                 .table_name(&p.table)
                 .set_key(Some(key.clone()))
@@ -217,8 +211,7 @@ impl DynamoServer {
         })))
     }
 
-    /// Delete one item by key (optionally only if a condition holds). Returns the deleted item;
-    /// `deleted: false` means no item had this key.
+    /// Delete one item by key; returns it.
     #[tool(annotations(
         title = "Delete an item",
         read_only_hint = false,
@@ -232,9 +225,10 @@ impl DynamoServer {
         let e = p.condition.expr()?;
         let result = call(
             DELETE_ITEM,
-            &self.inner.target,
+            &self.inner.clients.target(),
             self.inner
-                .client
+                .clients
+                .client()
                 .delete_item()
                 .table_name(&p.table)
                 .set_key(Some(key.clone()))

@@ -5,24 +5,19 @@ use futures::StreamExt;
 use rmcp::{handler::server::wrapper::Parameters, schemars, tool, tool_router};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use shared::{Op, Output, ToolError, ToolResult, aws::call, budget::json_len, cursor::Page};
+use shared::{Op, Output, Page, PageArgs, ToolError, ToolResult, aws::call, time::opt_rfc3339 as time};
 
-use crate::{S3Server, time};
+use crate::S3Server;
 
-const LIST_BUCKETS: Op = Op::new("s3", "ListBuckets", "s3:ListAllMyBuckets");
+pub(crate) const LIST_BUCKETS: Op = Op::new("s3", "ListBuckets", "s3:ListAllMyBuckets");
 
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ListBucketsParams {
     /// Only buckets whose name starts with this.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prefix: Option<String>,
-    /// Buckets per page (default 100).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 1, max = 1000))]
-    pub page_size: Option<i32>,
-    /// next_cursor from the previous page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cursor: Option<String>,
+    #[serde(flatten)]
+    pub page: PageArgs,
 }
 
 #[derive(Debug, Serialize)]
@@ -49,9 +44,10 @@ impl S3Server {
         open_world_hint = true
     ))]
     async fn list_buckets(&self, Parameters(p): Parameters<ListBucketsParams>) -> ToolResult {
-        let at: Page<String> = self.core.cursors.open_page("list_buckets", &p, p.cursor.as_deref())?;
+        crate::check_keys(&[("prefix", p.prefix.as_deref())])?;
+        let at: Page<String> = self.core.page(&p, &p.page)?;
         let page = self
-            .bucket_page(p.prefix.as_deref(), p.page_size.unwrap_or(100), at.clone())
+            .bucket_page(p.prefix.as_deref(), p.page.size(100) as i32, at.clone())
             .await?;
         let mut buckets: Vec<BucketOut> = page
             .buckets
@@ -84,24 +80,11 @@ impl S3Server {
         for (b, r) in buckets.iter_mut().zip(regions) {
             b.region = r;
         }
-        let paged = self.core.cursors.paginate(
-            &self.core.budget,
-            "list_buckets",
-            &p,
-            "/buckets",
-            buckets,
-            &page.at,
-            page.next,
-            256,
-        );
-        let mut result = json!({ "buckets": paged.items, "next_cursor": paged.next_cursor });
+        let mut envelope = json!({});
         if page.hidden > 0 {
-            result["hidden_by_allowlist"] = json!(page.hidden);
+            envelope["hidden_by_allowlist"] = json!(page.hidden);
         }
-        if let Some(note) = paged.truncated {
-            shared::budget::attach(&mut result, note);
-        }
-        Ok(Output(result))
+        self.core.paged(&p, &page.at, page.next, buckets, "buckets", envelope)
     }
 
     /// Bucket configuration: region, versioning, default encryption, public access block, tags and
@@ -118,7 +101,7 @@ impl S3Server {
         let (mut info, cached) = self
             .inner
             .bucket_info
-            .get_or_fetch(p.bucket.clone(), self.fetch_bucket_info(&p.bucket))
+            .get_or_fetch(shared::context::scoped(&p.bucket), self.fetch_bucket_info(&p.bucket))
             .await?;
         if cached {
             info["from_cache"] = json!(true);
@@ -177,7 +160,7 @@ impl S3Server {
         let Some(prefix) = self.inner.buckets.narrow(prefix) else {
             return Ok(empty(at));
         };
-        let (client, target) = self.inner.clients.home();
+        let (client, target) = self.inner.clients.home().await?;
         let (mut at, mut hidden) = (at, 0);
         for _ in 0..MAX_FILTERED_PAGES {
             let out = call(
@@ -284,7 +267,6 @@ impl S3Server {
             "tags": tags,
             "policy_status": policy,
         });
-        debug_assert!(json_len(&info) < 100_000);
         Ok(info)
     }
 }

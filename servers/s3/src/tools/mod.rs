@@ -1,6 +1,6 @@
 //! Tool families; each is a `#[tool_router]` block merged in `S3Server::new`.
 
-mod buckets;
-mod objects;
-mod read;
-mod write;
+pub(crate) mod buckets;
+pub(crate) mod objects;
+pub(crate) mod read;
+pub(crate) mod write;

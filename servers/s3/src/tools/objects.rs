@@ -5,11 +5,11 @@ use globset::{GlobBuilder, GlobMatcher};
 use rmcp::{handler::server::wrapper::Parameters, schemars, tool, tool_router};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use shared::{Op, Output, ToolError, ToolResult, aws::call, cursor::Page};
+use shared::{Op, Output, Page, PageArgs, ToolError, ToolResult, aws::call, time::opt_rfc3339 as time};
 
-use crate::{S3Server, time};
+use crate::S3Server;
 
-const LIST_OBJECTS: Op = Op::new("s3", "ListObjectsV2", "s3:ListBucket");
+pub(crate) const LIST_OBJECTS: Op = Op::new("s3", "ListObjectsV2", "s3:ListBucket");
 
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ListObjectsParams {
@@ -24,13 +24,8 @@ pub struct ListObjectsParams {
     /// Start listing after this key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_after: Option<String>,
-    /// Entries per page (default 100).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 1, max = 1000))]
-    pub page_size: Option<i32>,
-    /// next_cursor from the previous page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cursor: Option<String>,
+    #[serde(flatten)]
+    pub page: PageArgs,
 }
 
 #[derive(Debug, Serialize)]
@@ -61,13 +56,8 @@ pub struct FindObjectsParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 100000))]
     pub max_keys_scanned: Option<u32>,
-    /// Most matches to return (default 100).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 1, max = 1000))]
-    pub page_size: Option<u32>,
-    /// next_cursor from the previous call: continues the scan.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cursor: Option<String>,
+    #[serde(flatten)]
+    pub page: PageArgs,
 }
 
 #[derive(Debug, Serialize)]
@@ -90,18 +80,24 @@ impl S3Server {
     ))]
     async fn list_objects(&self, Parameters(p): Parameters<ListObjectsParams>) -> ToolResult {
         self.check_bucket(&p.bucket)?;
-        let at: Page<String> = self.core.cursors.open_page("list_objects", &p, p.cursor.as_deref())?;
+        crate::check_keys(&[
+            ("prefix", p.prefix.as_deref()),
+            ("delimiter", p.delimiter.as_deref()),
+            ("start_after", p.start_after.as_deref()),
+        ])?;
+        let at: Page<String> = self.core.page(&p, &p.page)?;
         let (client, target, _) = self.inner.clients.for_bucket(&p.bucket).await?;
         let out = call(
             LIST_OBJECTS,
             &target,
             client
                 .list_objects_v2()
+                .encoding_type(aws_sdk_s3::types::EncodingType::Url)
                 .bucket(&p.bucket)
                 .set_prefix(p.prefix.clone())
                 .set_delimiter(p.delimiter.clone().filter(|d| !d.is_empty()))
                 .set_start_after(p.start_after.clone())
-                .max_keys(p.page_size.unwrap_or(100))
+                .max_keys(p.page.size(100) as i32)
                 .set_continuation_token(at.token.clone())
                 .send(),
         )
@@ -111,7 +107,7 @@ impl S3Server {
             .contents()
             .iter()
             .map(|o| Entry::Object {
-                key: o.key().unwrap_or_default().to_owned(),
+                key: crate::url_decode(o.key().unwrap_or_default()),
                 size: o.size(),
                 last_modified: time(o.last_modified()),
                 storage_class: o.storage_class().map(|c| c.as_str().to_owned()),
@@ -121,35 +117,25 @@ impl S3Server {
             out.common_prefixes()
                 .iter()
                 .filter_map(|c| c.prefix())
-                .map(|f| Entry::Folder { folder: f.to_owned() }),
+                .map(|f| Entry::Folder {
+                    folder: crate::url_decode(f),
+                }),
         );
-        let paged = self.core.cursors.paginate(
-            &self.core.budget,
-            "list_objects",
-            &p,
-            "/objects",
-            entries,
-            &at,
-            out.next_continuation_token().map(str::to_owned),
-            512,
-        );
+        let next = out.next_continuation_token().map(str::to_owned);
+        let envelope = json!({ "bucket": p.bucket, "prefix": p.prefix });
+        let Output(mut result) = self.core.paged(&p, &at, next, entries, "entries", envelope)?;
+        // Sent as two lists: folders and objects.
         let (mut objects, mut folders) = (Vec::new(), Vec::new());
-        for e in paged.items {
-            match e {
-                Entry::Folder { folder } => folders.push(json!(folder)),
-                object => objects.push(object),
+        if let Some(serde_json::Value::Array(entries)) = result.as_object_mut().and_then(|r| r.remove("entries")) {
+            for e in entries {
+                match e.get("folder") {
+                    Some(f) => folders.push(f.clone()),
+                    None => objects.push(e),
+                }
             }
         }
-        let mut result = json!({
-            "bucket": p.bucket,
-            "prefix": p.prefix,
-            "folders": folders,
-            "objects": objects,
-            "next_cursor": paged.next_cursor,
-        });
-        if let Some(note) = paged.truncated {
-            shared::budget::attach(&mut result, note);
-        }
+        result["folders"] = json!(folders);
+        result["objects"] = json!(objects);
         Ok(Output(result))
     }
 
@@ -164,17 +150,16 @@ impl S3Server {
     ))]
     async fn find_objects(&self, Parameters(p): Parameters<FindObjectsParams>) -> ToolResult {
         self.check_bucket(&p.bucket)?;
+        crate::check_keys(&[("prefix", p.prefix.as_deref()), ("pattern", Some(p.pattern.as_str()))])?;
         let (matcher, on_name) = glob(&p.pattern)?;
-        let resume: Option<String> = match p.cursor.as_deref() {
-            Some(c) if !c.is_empty() => Some(self.core.cursors.open("find_objects", &p, c)?),
-            _ => None,
-        };
+        let resume = self.core.page::<_, String>(&p, &p.page)?.token;
         let cap = p.max_keys_scanned.unwrap_or(10_000) as usize;
-        let want = p.page_size.unwrap_or(100) as usize;
+        let want = p.page.size(100) as usize;
         let prefix = scan_prefix(p.prefix.as_deref(), &p.pattern);
         let (client, target, _) = self.inner.clients.for_bucket(&p.bucket).await?;
         let mut pages = client
             .list_objects_v2()
+            .encoding_type(aws_sdk_s3::types::EncodingType::Url)
             .bucket(&p.bucket)
             .set_prefix(prefix)
             .set_start_after(resume)
@@ -189,7 +174,7 @@ impl S3Server {
             };
             let page = call(LIST_OBJECTS, &target, async { page }).await?;
             for o in page.contents() {
-                let key = o.key().unwrap_or_default();
+                let key = &crate::url_decode(o.key().unwrap_or_default());
                 scanned += 1;
                 last_seen = Some(key.to_owned());
                 let name = if on_name {
@@ -226,7 +211,15 @@ impl S3Server {
         let next_cursor = if finished {
             None
         } else {
-            last_seen.map(|k| self.core.cursors.issue("find_objects", &p, &k))
+            last_seen.map(|k| {
+                self.core.cursor(
+                    &p,
+                    &Page {
+                        token: Some(k),
+                        skip: 0,
+                    },
+                )
+            })
         };
         let mut result = json!({
             "bucket": p.bucket,

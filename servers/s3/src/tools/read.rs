@@ -9,14 +9,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use shared::{Op, Output, Target, ToolError, ToolResult, aws::call, budget::json_len};
 
+use shared::time::opt_rfc3339 as time;
+
 use crate::{
     S3Server,
     content::{self, Kind},
-    time,
 };
 
-const HEAD_OBJECT: Op = Op::new("s3", "HeadObject", "s3:GetObject");
-const GET_OBJECT: Op = Op::new("s3", "GetObject", "s3:GetObject");
+pub(crate) const HEAD_OBJECT: Op = Op::new("s3", "HeadObject", "s3:GetObject");
+pub(crate) const GET_OBJECT: Op = Op::new("s3", "GetObject", "s3:GetObject");
 /// Presigned URLs live 15 minutes unless asked otherwise, and never beyond 12 hours.
 const DEFAULT_EXPIRY_SECS: u64 = 900;
 const MAX_EXPIRY_SECS: u64 = 12 * 3600;
@@ -80,6 +81,7 @@ impl S3Server {
     ))]
     async fn head_object(&self, Parameters(p): Parameters<ObjectParams>) -> ToolResult {
         self.check_bucket(&p.bucket)?;
+        crate::check_keys(&[("key", Some(p.key.as_str())), ("version_id", p.version_id.as_deref())])?;
         let (client, target, _) = self.inner.clients.for_bucket(&p.bucket).await?;
         let obj = Obj {
             client: &client,
@@ -102,6 +104,7 @@ impl S3Server {
     ))]
     async fn get_object(&self, Parameters(p): Parameters<GetObjectParams>) -> ToolResult {
         self.check_bucket(&p.bucket)?;
+        crate::check_keys(&[("key", Some(p.key.as_str())), ("version_id", p.version_id.as_deref())])?;
         Ok(Output(
             self.read_object(
                 &p.bucket,
@@ -125,6 +128,7 @@ impl S3Server {
     ))]
     async fn presign_url(&self, Parameters(p): Parameters<PresignParams>) -> ToolResult {
         self.check_bucket(&p.bucket)?;
+        crate::check_keys(&[("key", Some(p.key.as_str())), ("version_id", p.version_id.as_deref())])?;
         let expires = p.expires_in_secs.unwrap_or(DEFAULT_EXPIRY_SECS);
         if expires == 0 || expires > MAX_EXPIRY_SECS {
             return Err(ToolError::invalid(

@@ -11,13 +11,13 @@ use shared::{Op, Output, ToolError, ToolResult, aws::call};
 
 use crate::S3Server;
 
-const PUT_OBJECT: Op = Op::new("s3", "PutObject", "s3:PutObject");
-const COPY_OBJECT: Op = Op::new(
+pub(crate) const PUT_OBJECT: Op = Op::new("s3", "PutObject", "s3:PutObject");
+pub(crate) const COPY_OBJECT: Op = Op::new(
     "s3",
     "CopyObject",
     "s3:GetObject on the source and s3:PutObject on the target",
 );
-const DELETE_OBJECT: Op = Op::new("s3", "DeleteObject", "s3:DeleteObject");
+pub(crate) const DELETE_OBJECT: Op = Op::new("s3", "DeleteObject", "s3:DeleteObject");
 
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PutObjectParams {
@@ -80,6 +80,7 @@ impl S3Server {
     ))]
     async fn put_object(&self, Parameters(p): Parameters<PutObjectParams>) -> ToolResult {
         self.check_bucket(&p.bucket)?;
+        crate::check_keys(&[("key", Some(p.key.as_str()))])?;
         if p.key.is_empty() {
             return Err(ToolError::invalid("key", "must not be empty"));
         }
@@ -122,6 +123,11 @@ impl S3Server {
     async fn copy_object(&self, Parameters(p): Parameters<CopyObjectParams>) -> ToolResult {
         self.check_bucket(&p.source_bucket)?;
         self.check_bucket(&p.bucket)?;
+        crate::check_keys(&[
+            ("key", Some(p.key.as_str())),
+            ("source_key", Some(p.source_key.as_str())),
+            ("source_version_id", p.source_version_id.as_deref()),
+        ])?;
         if p.source_key.is_empty() || p.key.is_empty() {
             return Err(ToolError::invalid(
                 if p.key.is_empty() { "key" } else { "source_key" },
@@ -163,6 +169,7 @@ impl S3Server {
     ))]
     async fn delete_object(&self, Parameters(p): Parameters<DeleteObjectParams>) -> ToolResult {
         self.check_bucket(&p.bucket)?;
+        crate::check_keys(&[("key", Some(p.key.as_str())), ("version_id", p.version_id.as_deref())])?;
         if p.key.is_empty() {
             return Err(ToolError::invalid("key", "must not be empty"));
         }

@@ -13,8 +13,8 @@ use shared::{Op, ToolError, aws::call};
 
 use crate::{DynamoServer, item::ScalarType};
 
-const DESCRIBE_TABLE: Op = Op::new("dynamodb", "DescribeTable", "dynamodb:DescribeTable");
-const DESCRIBE_TTL: Op = Op::new("dynamodb", "DescribeTimeToLive", "dynamodb:DescribeTimeToLive");
+pub(crate) const DESCRIBE_TABLE: Op = Op::new("dynamodb", "DescribeTable", "dynamodb:DescribeTable");
+pub(crate) const DESCRIBE_TTL: Op = Op::new("dynamodb", "DescribeTimeToLive", "dynamodb:DescribeTimeToLive");
 
 /// Key attributes in key order: the partition key, then the sort key if there is one.
 pub type KeySchema = Vec<(String, ScalarType)>;
@@ -22,14 +22,12 @@ pub type KeySchema = Vec<(String, ScalarType)>;
 #[derive(Debug, Clone)]
 pub struct Index {
     pub name: String,
-    pub global: bool,
     pub key: KeySchema,
 }
 
 /// What the tools need to know about a table, and its description as shown to the model.
 #[derive(Debug)]
 pub struct Table {
-    pub name: String,
     pub key: KeySchema,
     pub indexes: Vec<Index>,
     pub description: Value,
@@ -52,11 +50,6 @@ impl Table {
         format!("its indexes are {}", names.join(", "))
     }
 
-    /// Whether `name` is one of the table's key attributes.
-    pub fn is_key_attribute(&self, name: &str) -> bool {
-        self.key.iter().any(|(k, _)| k == name)
-    }
-
     pub fn from_sdk(t: &TableDescription, ttl: Value) -> Self {
         let defs = t.attribute_definitions();
         let key = key_schema(t.key_schema(), defs);
@@ -65,13 +58,11 @@ impl Table {
             .iter()
             .map(|g| Index {
                 name: g.index_name().unwrap_or_default().to_owned(),
-                global: true,
                 key: key_schema(g.key_schema(), defs),
             })
             .collect();
         indexes.extend(t.local_secondary_indexes().iter().map(|l| Index {
             name: l.index_name().unwrap_or_default().to_owned(),
-            global: false,
             key: key_schema(l.key_schema(), defs),
         }));
         let key_json = |k: &KeySchema| {
@@ -155,7 +146,6 @@ impl Table {
             "replica_regions": t.replicas().iter().filter_map(|r| r.region_name()).collect::<Vec<_>>(),
         });
         Self {
-            name,
             key,
             indexes,
             description,
@@ -213,13 +203,27 @@ impl DynamoServer {
     pub(crate) async fn table(&self, name: &str) -> Result<(Arc<Table>, bool), ToolError> {
         self.inner
             .descriptions
-            .get_or_fetch(name.to_owned(), self.fetch_table(name))
+            .get_or_fetch(shared::context::scoped(name), self.fetch_table(name))
             .await
+    }
+
+    /// Run `f` on the table's description; when it refuses the arguments and the description came
+    /// from the cache, re-read the description once (the table may have been re-created) and retry.
+    pub(crate) async fn with_table<R>(
+        &self,
+        table: &str,
+        f: impl Fn(&Table) -> Result<R, ToolError>,
+    ) -> Result<R, ToolError> {
+        let (t, cached) = self.table(table).await?;
+        match f(&t) {
+            Err(ToolError::InvalidArgument { .. }) if cached => f(&*self.refresh_table(table).await?),
+            other => other,
+        }
     }
 
     /// Forget what is cached about `name` (after a write, or when it turned out to be stale).
     pub(crate) async fn forget(&self, name: &str) {
-        self.inner.descriptions.invalidate(&name.to_owned()).await;
+        self.inner.descriptions.invalidate(&shared::context::scoped(name)).await;
     }
 
     /// Re-read a description, replacing the cached one.
@@ -229,8 +233,8 @@ impl DynamoServer {
     }
 
     async fn fetch_table(&self, name: &str) -> Result<Arc<Table>, ToolError> {
-        let client = &self.inner.client;
-        let target = &self.inner.target;
+        let client = &self.inner.clients.client();
+        let target = &self.inner.clients.target();
         let (described, ttl) = tokio::join!(
             call(DESCRIBE_TABLE, target, client.describe_table().table_name(name).send()),
             call(

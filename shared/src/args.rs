@@ -17,8 +17,11 @@ pub fn validate(schema: &Map<String, Value>, args: Option<&Map<String, Value>>) 
         names.sort_unstable();
         names.join(", ")
     };
+    let open = schema
+        .get("additionalProperties")
+        .is_some_and(|a| a.as_bool() == Some(true) || a.is_object());
     for name in args.keys() {
-        if !props.contains_key(name) {
+        if !props.contains_key(name) && !open {
             return Err(ToolError::invalid(
                 name,
                 format!("unknown argument; this tool takes: {}", expected()),

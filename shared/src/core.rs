@@ -164,6 +164,15 @@ impl Core {
         tool
     }
 
+    /// A run-time tool's definition as listed: lean schema, its own arguments only (run-time tools
+    /// run with the server's own account and region, and may use those names themselves).
+    pub fn lean_only(&self, mut tool: Tool) -> Tool {
+        let mut schema = (*tool.input_schema).clone();
+        crate::schema::lean(&mut schema);
+        tool.input_schema = Arc::new(schema);
+        tool
+    }
+
     /// The inline session policy every AssumeRole carries when writes are off: only the IAM
     /// actions of the listed tools, so even a broad role cannot write through this server.
     pub fn session_policy(&self) -> Option<Arc<str>> {
@@ -249,7 +258,7 @@ impl Core {
     /// caching hint.
     pub fn list_tools(&self, static_tools: Vec<Tool>, extra: Vec<Tool>) -> ListToolsResult {
         let mut tools = static_tools;
-        tools.extend(extra.into_iter().map(|t| self.decorate(t)));
+        tools.extend(extra.into_iter().map(|t| self.lean_only(t)));
         tools.sort_by(|a, b| a.name.cmp(&b.name));
         ListToolsResult::with_all_items(tools).with_ttl_ms(self.list_ttl_ms)
     }
@@ -273,8 +282,9 @@ impl Core {
                 .extra_tools()
                 .into_iter()
                 .find(|t| t.name == tool)
-                .map(|t| self.decorate(t)),
+                .map(|t| self.lean_only(t)),
         };
+        let static_tool = router.has_route(&tool);
         let mut account_label = None;
         let prepared = match &definition {
             None => match self.hidden_flag(&tool) {
@@ -286,13 +296,12 @@ impl Core {
                     ));
                 }
             },
-            Some(def) => self.prepare(def, &request, &context).await,
+            Some(def) => self.prepare(def, &request, &context, static_tool).await,
         };
         let (response, request_ids) = match prepared {
             Err(e) => (e.into_call_tool_result(), Vec::new()),
             Ok((call, args)) => {
                 account_label = call.account.as_ref().map(|a| a.label());
-                let static_tool = router.has_route(&tool);
                 let mut request = request;
                 request.arguments = Some(args.clone());
                 let run = async {
@@ -360,9 +369,18 @@ impl Core {
         def: &Tool,
         request: &CallToolRequestParams,
         context: &RequestContext<RoleServer>,
+        scoped: bool,
     ) -> Result<(context::Call, JsonObject), ToolError> {
         crate::args::validate(&def.input_schema, request.arguments.as_ref())?;
         let mut args = request.arguments.clone().unwrap_or_default();
+        if !scoped {
+            // Run-time tools own their whole argument list and run with the server's own account.
+            let call = context::Call {
+                tool: def.name.to_string(),
+                ..Default::default()
+            };
+            return Ok((call, args));
+        }
         let account = match args.remove("account") {
             None | Some(Value::Null) => None,
             Some(Value::String(alias)) => match &self.accounts {
@@ -533,7 +551,7 @@ macro_rules! tool_methods {
                 $crate::core::Tools::extra_tools(self)
                     .into_iter()
                     .find(|t| t.name == name)
-                    .map(|t| core.decorate(t))
+                    .map(|t| core.lean_only(t))
             })
         }
 

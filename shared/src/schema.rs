@@ -9,7 +9,13 @@ use serde_json::{Map, Value};
 pub fn lean(schema: &mut Map<String, Value>) {
     schema.remove("$schema");
     schema.remove("title");
+    // At the top, `additionalProperties: true` is meaningful: it lets a tool (a Lambda function's,
+    // say) take arguments it does not list, which the argument check otherwise refuses.
+    let open = schema.get("additionalProperties").cloned();
     lean_object(schema);
+    if let Some(Value::Bool(true)) = open {
+        schema.insert("additionalProperties".into(), Value::Bool(true));
+    }
 }
 
 fn lean_value(v: &mut Value) {
@@ -56,6 +62,12 @@ fn lean_object(m: &mut Map<String, Value>) {
         } else if kept.len() < types.len() {
             m.insert("type".into(), Value::Array(kept));
         }
+    }
+    // An optional enum lists `null` among its values; absent says it.
+    if let Some(Value::Array(values)) = m.get_mut("enum")
+        && values.len() > 1
+    {
+        values.retain(|v| !v.is_null());
     }
     // anyOf [X, {type: null}] → X.
     for key in ["anyOf", "oneOf"] {

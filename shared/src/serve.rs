@@ -80,9 +80,10 @@ pub fn run<S: Server>() -> ExitCode {
     let cli = S::Cli::parse();
     let common = S::common(&cli).clone();
     main(common.transport, async move {
-        crate::error::set_server_hints(S::hints);
         let core = crate::Core::load(S::NAME, S::VERSION, &common).await?;
         let server = S::new(core, &cli)?;
+        // A server that installed hints in `new` keeps them (the first install wins).
+        crate::error::set_server_hints(S::hints);
         if common.print_iam_policy {
             let policy = crate::core::Tools::tools(&server)
                 .0

@@ -1,0 +1,33 @@
+//! `aws-logs-mcp` end to end: the real binary over stdio, against moto's server where a test
+//! depends on filter patterns, LocalStack for Logs Insights, resources and the contract, and the
+//! rig's fake endpoint for what neither emulator has (StopQuery, GetLogRecord, `pattern`, empty
+//! scan pages) and for faults.
+
+mod cli;
+mod contract;
+mod faults;
+mod filtering;
+mod fixtures;
+mod groups;
+mod insights;
+mod tail;
+
+use aws_mcp_tests::{Mcp, Service};
+use fixtures::At;
+
+pub const BIN: &str = "aws-logs-mcp";
+
+/// A server whose CloudWatch Logs calls go to `at`, with extra flags.
+pub async fn server(at: At, args: &[&str]) -> Mcp {
+    at.require();
+    Mcp::builder(BIN)
+        .endpoint(Service::Logs, &at.url())
+        .args(args)
+        .start()
+        .await
+}
+
+/// A server whose every call goes to a fake endpoint.
+pub async fn against(url: &str, args: &[&str]) -> Mcp {
+    Mcp::builder(BIN).everything_at(url).args(args).start().await
+}

@@ -222,6 +222,110 @@ where
     }
 }
 
+/// What a positioned walk found: each kept item with its own position (resuming there returns it
+/// again), where the walk stopped, and how much it read.
+#[derive(Debug)]
+pub struct Walked<K, T> {
+    pub items: Vec<(Page<K>, T)>,
+    /// Where to continue when the walk stopped before the end of the listing.
+    pub next: Option<K>,
+    /// Whether AWS reported the end of the listing (or scan).
+    pub finished: bool,
+    pub pages: usize,
+    /// Items looked at, kept or not.
+    pub scanned: usize,
+}
+
+/// Fetch AWS pages from the position `start` until `want` items pass `keep`, `max_pages` pages,
+/// or the end. Every item is tagged with its position (the AWS token of its page and its index
+/// in it), so a page cut by a page size, a filter or the output budget resumes at the exact next
+/// item whatever page size the next call asks for. `fetch` must ask AWS for a fixed page size, so
+/// a token always yields the same page.
+pub async fn walk_from<K, T, F, Fut>(
+    start: Page<K>,
+    want: usize,
+    max_pages: usize,
+    keep: impl Fn(&T) -> bool,
+    mut fetch: F,
+) -> Result<Walked<K, T>, ToolError>
+where
+    K: Clone,
+    F: FnMut(Option<K>) -> Fut,
+    Fut: std::future::Future<Output = Result<(Vec<T>, Option<K>), ToolError>>,
+{
+    let mut w = Walked {
+        items: Vec::new(),
+        next: None,
+        finished: false,
+        pages: 0,
+        scanned: 0,
+    };
+    let (mut token, mut skip) = (start.token, start.skip);
+    loop {
+        let (items, next) = fetch(token.clone()).await?;
+        w.pages += 1;
+        for (i, item) in items.into_iter().enumerate().skip(skip) {
+            w.scanned += 1;
+            if keep(&item) {
+                w.items.push((
+                    Page {
+                        token: token.clone(),
+                        skip: i,
+                    },
+                    item,
+                ));
+            }
+        }
+        skip = 0;
+        match next {
+            None => {
+                w.finished = true;
+                return Ok(w);
+            }
+            Some(n) if w.items.len() >= want || w.pages >= max_pages.max(1) => {
+                w.next = Some(n);
+                return Ok(w);
+            }
+            Some(n) => token = Some(n),
+        }
+    }
+}
+
+impl Core {
+    /// Finish a positioned walk: at most `want` items that fit the budget go in `field` of
+    /// `envelope`, with `next_cursor` at the first item left out (or where the walk stopped), and a
+    /// `truncated` note when the budget, not `want`, cut the page.
+    pub fn paged_walk<A: Serialize, K: Serialize + Clone, T: Serialize>(
+        &self,
+        args: &A,
+        walked: Walked<K, T>,
+        want: usize,
+        field: &str,
+        envelope: Value,
+    ) -> Output {
+        let Walked { mut items, next, .. } = walked;
+        let n = want.min(items.len());
+        let values: Vec<&T> = items.iter().take(n).map(|(_, v)| v).collect();
+        let token_len = next
+            .as_ref()
+            .map_or(0, budget::json_len)
+            .max(items.first().map_or(0, |(p, _)| budget::json_len(p)));
+        let (k, _) = self.fit_page(&values, &envelope, field, token_len);
+        let next_page = if k < items.len() {
+            Some(items.swap_remove(k).0)
+        } else {
+            next.map(|t| Page {
+                token: Some(t),
+                skip: 0,
+            })
+        };
+        let cursor = next_page.map(|p| self.issue(args, &p));
+        items.truncate(k);
+        let kept: Vec<T> = items.into_iter().map(|(_, v)| v).collect();
+        self.finish(envelope, field, kept, cursor, (k < n).then_some(n - k))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -380,6 +484,57 @@ mod tests {
         })
         .await;
         assert_eq!(seen, all);
+    }
+
+    /// AWS pages: [], [a b c], [], [d e] with tokens 1..3 between them.
+    fn aws(token: Option<u32>) -> (Vec<&'static str>, Option<u32>) {
+        match token {
+            None => (vec![], Some(1)),
+            Some(1) => (vec!["a", "b", "c"], Some(2)),
+            Some(2) => (vec![], Some(3)),
+            _ => (vec!["d", "e"], None),
+        }
+    }
+
+    #[tokio::test]
+    async fn positions_resume_at_the_exact_item_whatever_the_page_size_and_filter() {
+        let mut at = Page::default();
+        let mut seen = Vec::new();
+        for want in [1, 1, 5, 5] {
+            let w = walk_from(
+                at.clone(),
+                want,
+                10,
+                |v: &&str| *v != "b",
+                |t| async move { Ok::<_, ToolError>(aws(t)) },
+            )
+            .await
+            .unwrap();
+            let n = want.min(w.items.len());
+            seen.extend(w.items.iter().take(n).map(|(_, v)| *v));
+            at = match w.items.get(n) {
+                Some((p, _)) => p.clone(),
+                None => match w.next {
+                    Some(t) => Page {
+                        token: Some(t),
+                        skip: 0,
+                    },
+                    None => break,
+                },
+            };
+        }
+        assert_eq!(seen, ["a", "c", "d", "e"]);
+    }
+
+    #[tokio::test]
+    async fn a_positioned_walk_follows_empty_pages_up_to_the_cap() {
+        let fetch = |t| async move { Ok::<_, ToolError>(aws(t)) };
+        let w = walk_from(Page::default(), 10, 2, |_: &&str| true, fetch).await.unwrap();
+        assert_eq!((w.items.len(), w.finished, w.next, w.scanned), (3, false, Some(2), 3));
+        let w = walk_from(Page::default(), 10, 10, |_: &&str| true, fetch)
+            .await
+            .unwrap();
+        assert_eq!((w.items.len(), w.finished, w.pages), (5, true, 4));
     }
 
     #[tokio::test]

@@ -191,7 +191,7 @@ impl Catalog {
             allow.allows(f.function_name().unwrap_or_default())
         })
         .await?;
-        if found.end.is_some() {
+        if !found.finished || found.items.len() > MAX_FUNCTIONS {
             tracing::warn!(
                 looked_at = found.scanned,
                 "function tools: the function list was not read to the end (at most {MAX_FUNCTIONS} functions, \
@@ -199,10 +199,10 @@ impl Catalog {
             );
         }
         let functions: Vec<(String, String, Option<String>)> = found
-            .found
+            .items
             .iter()
-            .filter_map(|f| {
-                let c = &f.config;
+            .take(MAX_FUNCTIONS)
+            .filter_map(|(_, c)| {
                 Some((
                     c.function_name()?.to_owned(),
                     c.function_arn()?.to_owned(),

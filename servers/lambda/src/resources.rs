@@ -67,10 +67,10 @@ impl shared::core::Resources for LambdaServer {
         .await
         .map_err(|e| resource_error("", e, &[]))?;
         let resources: Vec<Resource> = found
-            .found
+            .items
             .iter()
-            .map(|f| {
-                let c = &f.config;
+            .take(PAGE)
+            .map(|(_, c)| {
                 // One resource per function found, so positions and resources stay in step.
                 let name = c.function_name().unwrap_or_default();
                 let mut what = vec!["Lambda function".to_owned()];
@@ -141,9 +141,10 @@ impl shared::core::Resources for LambdaServer {
         .await
         {
             Ok(found) => found
-                .found
+                .items
                 .iter()
-                .filter_map(|f| f.config.function_name().map(str::to_owned))
+                .take(MAX_COMPLETIONS + 1)
+                .filter_map(|(_, f)| f.function_name().map(str::to_owned))
                 .collect(),
             Err(_) => Vec::new(),
         };

@@ -4,7 +4,6 @@
 //!
 //! - `names`: log group names and ARNs, and which groups an Insights query names.
 //! - `events`: log events as output (RFC 3339 times, redacted messages).
-//! - `pager`: listings whose cursor points at an exact item, over AWS pages that may be empty.
 //! - `tools::groups`: `describe_log_groups`, `describe_log_streams`.
 //! - `tools::events`: `filter_log_events` (several groups, bounded scan), `tail_log_stream`.
 //! - `tools::insights`: `run_insights_query`, `get_insights_results`, `stop_insights_query`,
@@ -13,7 +12,6 @@
 
 mod events;
 mod names;
-mod pager;
 mod resources;
 mod tools;
 

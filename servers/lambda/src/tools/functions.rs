@@ -5,7 +5,7 @@ use rmcp::{handler::server::wrapper::Parameters, tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use shared::{Output, PageArgs, ToolError, ToolResult, aws::call, context};
+use shared::{Output, PageArgs, ToolError, ToolResult, aws::call, context, page::Walked};
 
 use crate::{
     GET_FUNCTION, GET_FUNCTION_URL_CONFIG, LambdaServer,
@@ -91,26 +91,17 @@ impl LambdaServer {
                 })
         })
         .await?;
-        let scanned = found.scanned;
-        let items: Vec<Value> = found.found.iter().map(|f| summary(&f.config)).collect();
-        let fit = self.core.budget.fit_items(&items, 600);
-        let total = items.len();
-        let (_, next) = scan::cut(found, fit);
-        let mut items = items;
-        items.truncate(fit);
-        let mut out = json!({ "functions": items });
-        if let Some(next) = &next {
-            out["next_cursor"] = json!(self.core.cursors.issue(&context::tool(), &p, next));
-        }
-        if fit < total {
-            let note = self.core.budget.dropped_note(
-                "/functions",
-                fit,
-                total - fit,
-                "the output budget cut this page: call list_functions again with cursor = next_cursor",
-            );
-            shared::budget::attach(&mut out, note);
-        } else if next.is_some() && fit < want {
+        let (scanned, finished) = (found.scanned, found.finished);
+        let walked = Walked {
+            items: found.items.into_iter().map(|(at, f)| (at, summary(&f))).collect(),
+            next: found.next,
+            finished,
+            pages: found.pages,
+            scanned,
+        };
+        let filled = walked.items.len() >= want;
+        let mut out = self.core.paged_walk(&p, walked, want, "functions", json!({})).0;
+        if out.get("truncated").is_none() && out.get("next_cursor").is_some() && !filled {
             out["note"] = json!(format!(
                 "looked at {scanned} functions without filling the page; pass next_cursor to keep looking"
             ));

@@ -16,7 +16,7 @@ use shared::{
 use crate::{
     LogsServer,
     events::{Event, render},
-    names, pager,
+    names,
 };
 
 pub(crate) const FILTER_LOG_EVENTS: Op = Op::new("logs", "FilterLogEvents", "logs:FilterLogEvents");
@@ -179,65 +179,71 @@ impl LogsServer {
         let started = Instant::now();
         let groups = &p.log_groups;
         let redactor = self.redactor();
-        let walked = pager::walk_from(at, want, MAX_SCAN_PAGES, |scan: Option<Scan>| {
-            let scan = scan.unwrap_or_else(|| window.clone());
-            let group = groups.get(scan.g).cloned();
-            let out_of_time = started.elapsed() > SCAN_TIME;
-            let mut req = client
-                .filter_log_events()
-                .set_filter_pattern(p.filter_pattern.clone())
-                .set_log_stream_name_prefix(p.stream_prefix.clone())
-                .start_time(scan.s)
-                .end_time(scan.e)
-                .limit(scan.l)
-                .set_next_token(scan.t.clone());
-            if let Some(g) = &group {
-                req = if names::is_arn(g) {
-                    req.log_group_identifier(g)
-                } else {
-                    req.log_group_name(g)
-                };
-            }
-            let target = target.clone();
-            async move {
-                let Some(group) = group else {
-                    return Err(ToolError::Cursor(
-                        "the cursor names a group this call does not have".into(),
-                    ));
-                };
-                if out_of_time {
-                    // Hand the same position back: the walk stops at its cap without more calls.
-                    return Ok((Vec::new(), Some(scan)));
+        let walked = shared::page::walk_from(
+            at,
+            want,
+            MAX_SCAN_PAGES,
+            |_| true,
+            |scan: Option<Scan>| {
+                let scan = scan.unwrap_or_else(|| window.clone());
+                let group = groups.get(scan.g).cloned();
+                let out_of_time = started.elapsed() > SCAN_TIME;
+                let mut req = client
+                    .filter_log_events()
+                    .set_filter_pattern(p.filter_pattern.clone())
+                    .set_log_stream_name_prefix(p.stream_prefix.clone())
+                    .start_time(scan.s)
+                    .end_time(scan.e)
+                    .limit(scan.l)
+                    .set_next_token(scan.t.clone());
+                if let Some(g) = &group {
+                    req = if names::is_arn(g) {
+                        req.log_group_identifier(g)
+                    } else {
+                        req.log_group_name(g)
+                    };
                 }
-                let out = call(FILTER_LOG_EVENTS, &target, req.send()).await?;
-                let events: Vec<(Event, usize)> = out
-                    .events()
-                    .iter()
-                    .map(|e| {
-                        render(
-                            redactor,
-                            several.then_some(group.as_str()),
-                            e.log_stream_name(),
-                            e.timestamp(),
-                            e.message(),
-                        )
-                    })
-                    .collect();
-                let next = match out.next_token() {
-                    Some(t) => Some(Scan {
-                        t: Some(t.to_owned()),
-                        ..scan
-                    }),
-                    None if scan.g + 1 < groups.len() => Some(Scan {
-                        g: scan.g + 1,
-                        t: None,
-                        ..scan
-                    }),
-                    None => None,
-                };
-                Ok((events, next))
-            }
-        })
+                let target = target.clone();
+                async move {
+                    let Some(group) = group else {
+                        return Err(ToolError::Cursor(
+                            "the cursor names a group this call does not have".into(),
+                        ));
+                    };
+                    if out_of_time {
+                        // Hand the same position back: the walk stops at its cap without more calls.
+                        return Ok((Vec::new(), Some(scan)));
+                    }
+                    let out = call(FILTER_LOG_EVENTS, &target, req.send()).await?;
+                    let events: Vec<(Event, usize)> = out
+                        .events()
+                        .iter()
+                        .map(|e| {
+                            render(
+                                redactor,
+                                several.then_some(group.as_str()),
+                                e.log_stream_name(),
+                                e.timestamp(),
+                                e.message(),
+                            )
+                        })
+                        .collect();
+                    let next = match out.next_token() {
+                        Some(t) => Some(Scan {
+                            t: Some(t.to_owned()),
+                            ..scan
+                        }),
+                        None if scan.g + 1 < groups.len() => Some(Scan {
+                            g: scan.g + 1,
+                            t: None,
+                            ..scan
+                        }),
+                        None => None,
+                    };
+                    Ok((events, next))
+                }
+            },
+        )
         .await?;
         let finished = walked.finished;
         let pages = walked.pages;
@@ -249,7 +255,7 @@ impl LogsServer {
             "aws_pages": pages,
             "redacted": 0,
         });
-        let mut out = pager::finish(&self.core, &p, walked, want, "events", envelope);
+        let mut out = self.core.paged_walk(&p, walked, want, "events", envelope).0;
         let kept = out["events"].as_array().map_or(0, Vec::len);
         out["redacted"] = json!(masks.iter().take(kept).sum::<usize>());
         if !finished && kept == 0 {
@@ -396,7 +402,7 @@ impl LogsServer {
 }
 
 /// Split rendered events from their redaction counts.
-fn split_counts<K>(w: pager::Walked<K, (Event, usize)>) -> (pager::Walked<K, Event>, Vec<usize>) {
+fn split_counts<K>(w: shared::page::Walked<K, (Event, usize)>) -> (shared::page::Walked<K, Event>, Vec<usize>) {
     let mut masks = Vec::with_capacity(w.items.len());
     let items = w
         .items
@@ -407,11 +413,12 @@ fn split_counts<K>(w: pager::Walked<K, (Event, usize)>) -> (pager::Walked<K, Eve
         })
         .collect();
     (
-        pager::Walked {
+        shared::page::Walked {
             items,
             next: w.next,
             finished: w.finished,
             pages: w.pages,
+            scanned: w.scanned,
         },
         masks,
     )

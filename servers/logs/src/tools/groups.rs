@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use shared::{Op, Output, PageArgs, ToolError, ToolResult, aws::call, time::rfc3339_ms};
 
-use crate::{LogsServer, pager};
+use crate::LogsServer;
 
 pub(crate) const DESCRIBE_LOG_GROUPS: Op = Op::new("logs", "DescribeLogGroups", "logs:DescribeLogGroups");
 pub(crate) const DESCRIBE_LOG_STREAMS: Op = Op::new("logs", "DescribeLogStreams", "logs:DescribeLogStreams");
@@ -116,43 +116,42 @@ impl LogsServer {
         let (client, target) = self.inner.clients.get().await?;
         let allow = &self.inner.groups;
         let contains = &contains;
-        let walked = pager::walk_from(at, want, MAX_PAGES, |token: Option<String>| {
-            let req = client
-                .describe_log_groups()
-                .set_log_group_name_prefix(prefix.clone())
-                .set_log_group_name_pattern(pattern.clone())
-                .set_log_group_class(p.class.map(|c| match c {
-                    Class::Standard => LogGroupClass::Standard,
-                    Class::InfrequentAccess => LogGroupClass::InfrequentAccess,
-                    Class::Delivery => LogGroupClass::Delivery,
-                }))
-                .set_next_token(token)
-                .limit(AWS_PAGE);
-            let target = target.clone();
-            async move {
-                let out = call(DESCRIBE_LOG_GROUPS, &target, req.send()).await?;
-                let items: Vec<Value> = out
-                    .log_groups()
-                    .iter()
-                    .filter(|g| {
-                        g.log_group_name().is_some_and(|n| {
-                            allow.allows(n) && contains.as_ref().is_none_or(|c| n.to_lowercase().contains(c))
-                        })
-                    })
-                    .map(group_json)
-                    .collect();
-                Ok((items, out.next_token().map(str::to_owned)))
-            }
-        })
-        .await?;
-        Ok(Output(pager::finish(
-            &self.core,
-            &p,
-            walked,
+        let walked = shared::page::walk_from(
+            at,
             want,
-            "log_groups",
-            envelope,
-        )))
+            MAX_PAGES,
+            |_| true,
+            |token: Option<String>| {
+                let req = client
+                    .describe_log_groups()
+                    .set_log_group_name_prefix(prefix.clone())
+                    .set_log_group_name_pattern(pattern.clone())
+                    .set_log_group_class(p.class.map(|c| match c {
+                        Class::Standard => LogGroupClass::Standard,
+                        Class::InfrequentAccess => LogGroupClass::InfrequentAccess,
+                        Class::Delivery => LogGroupClass::Delivery,
+                    }))
+                    .set_next_token(token)
+                    .limit(AWS_PAGE);
+                let target = target.clone();
+                async move {
+                    let out = call(DESCRIBE_LOG_GROUPS, &target, req.send()).await?;
+                    let items: Vec<Value> = out
+                        .log_groups()
+                        .iter()
+                        .filter(|g| {
+                            g.log_group_name().is_some_and(|n| {
+                                allow.allows(n) && contains.as_ref().is_none_or(|c| n.to_lowercase().contains(c))
+                            })
+                        })
+                        .map(group_json)
+                        .collect();
+                    Ok((items, out.next_token().map(str::to_owned)))
+                }
+            },
+        )
+        .await?;
+        Ok(self.core.paged_walk(&p, walked, want, "log_groups", envelope))
     }
 
     /// Streams of a group, latest event first (or by name).
@@ -175,37 +174,36 @@ impl LogsServer {
         let at = self.core.page(&p, &p.page)?;
         let want = p.page.size(50) as usize;
         let (client, target) = self.inner.clients.get().await?;
-        let walked = pager::walk_from(at, want, MAX_PAGES, |token: Option<String>| {
-            let mut req = client
-                .describe_log_streams()
-                .set_log_stream_name_prefix(p.prefix.clone())
-                .set_next_token(token)
-                .limit(AWS_PAGE);
-            req = if crate::names::is_arn(&p.log_group) {
-                req.log_group_identifier(&p.log_group)
-            } else {
-                req.log_group_name(&p.log_group)
-            };
-            req = match order {
-                StreamOrder::LastEvent => req.order_by(OrderBy::LastEventTime).descending(true),
-                StreamOrder::Name => req.order_by(OrderBy::LogStreamName),
-            };
-            let target = target.clone();
-            async move {
-                let out = call(DESCRIBE_LOG_STREAMS, &target, req.send()).await?;
-                let items: Vec<Value> = out.log_streams().iter().map(stream_json).collect();
-                Ok((items, out.next_token().map(str::to_owned)))
-            }
-        })
+        let walked = shared::page::walk_from(
+            at,
+            want,
+            MAX_PAGES,
+            |_| true,
+            |token: Option<String>| {
+                let mut req = client
+                    .describe_log_streams()
+                    .set_log_stream_name_prefix(p.prefix.clone())
+                    .set_next_token(token)
+                    .limit(AWS_PAGE);
+                req = if crate::names::is_arn(&p.log_group) {
+                    req.log_group_identifier(&p.log_group)
+                } else {
+                    req.log_group_name(&p.log_group)
+                };
+                req = match order {
+                    StreamOrder::LastEvent => req.order_by(OrderBy::LastEventTime).descending(true),
+                    StreamOrder::Name => req.order_by(OrderBy::LogStreamName),
+                };
+                let target = target.clone();
+                async move {
+                    let out = call(DESCRIBE_LOG_STREAMS, &target, req.send()).await?;
+                    let items: Vec<Value> = out.log_streams().iter().map(stream_json).collect();
+                    Ok((items, out.next_token().map(str::to_owned)))
+                }
+            },
+        )
         .await?;
         let envelope = json!({ "log_group": p.log_group });
-        Ok(Output(pager::finish(
-            &self.core,
-            &p,
-            walked,
-            want,
-            "log_streams",
-            envelope,
-        )))
+        Ok(self.core.paged_walk(&p, walked, want, "log_streams", envelope))
     }
 }

@@ -86,7 +86,10 @@ impl Account {
                 }
                 // `build` only awaits when no configuration is given; with one it is ready at once.
                 let provider = futures::executor::block_on(b.build());
+                // Each account gets its own identity cache: the base one holds 64 partitions, so with more
+                // accounts sessions would be evicted and roles assumed again.
                 base.to_builder()
+                    .identity_cache(aws_config::identity::IdentityCache::lazy().build())
                     .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(provider))
                     .build()
             })

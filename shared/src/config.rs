@@ -4,6 +4,17 @@
 
 use std::net::SocketAddr;
 
+/// `--bind`'s default. In AgentCore Runtime mode it means "not given": the runtime's 0.0.0.0:8000 is used.
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+
+/// Formats `--print-tool-schemas` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum SchemaFormat {
+    /// An Amazon Bedrock AgentCore Gateway Lambda-target tool schema: `{"inlinePayload": [...]}`
+    /// using only the keywords the Gateway accepts.
+    Gateway,
+}
+
 /// How the server talks MCP. Lambda is not listed: it is chosen automatically when
 /// `AWS_LAMBDA_RUNTIME_API` is set, because that is the only place it can work.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -34,8 +45,16 @@ pub struct CommonArgs {
     pub transport: Transport,
 
     /// Address for `--transport http`. Loopback by default; any other address needs MCP_AUTH_TOKEN.
-    #[arg(long, default_value = "127.0.0.1:8080", env = "MCP_BIND")]
+    #[arg(long, default_value = DEFAULT_BIND, env = "MCP_BIND")]
     pub bind: SocketAddr,
+
+    /// Serve as an Amazon Bedrock AgentCore Runtime MCP server (the ARM64 container's entry point):
+    /// Streamable HTTP on 0.0.0.0:8000 (or --bind) at /mcp, stateless, accepting the runtime's
+    /// `Mcp-Session-Id` and `X-Amzn-Bedrock-AgentCore-Runtime-Session-Id` headers. The runtime
+    /// authenticates callers (SigV4 or JWT), so no MCP_AUTH_TOKEN is required; the Host header is
+    /// checked only against --allowed-host when that is given.
+    #[arg(long, env = "MCP_AGENTCORE_RUNTIME")]
+    pub agentcore_runtime: bool,
 
     /// Host header values accepted over HTTP (repeatable). Default: localhost, 127.0.0.1, ::1.
     #[arg(long = "allowed-host", env = "MCP_ALLOWED_HOSTS", value_delimiter = ',')]
@@ -86,6 +105,11 @@ pub struct CommonArgs {
     #[arg(long)]
     pub print_iam_policy: bool,
 
+    /// Print the listed tools' schemas in FORMAT and exit (`gateway`: an AgentCore Gateway
+    /// Lambda-target tool schema file).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub print_tool_schemas: Option<SchemaFormat>,
+
     /// Output budget per tool result, in tokens (about 4 bytes of JSON each).
     #[arg(long, default_value_t = 20_000, env = "MCP_MAX_OUTPUT_TOKENS",
           value_parser = clap::value_parser!(u32).range(500..=1_000_000))]
@@ -110,6 +134,15 @@ pub struct CommonArgs {
 }
 
 impl CommonArgs {
+    /// The transport actually served (AgentCore Runtime mode is Streamable HTTP).
+    pub fn effective_transport(&self) -> Transport {
+        if self.agentcore_runtime {
+            Transport::Http
+        } else {
+            self.transport
+        }
+    }
+
     /// Output budget in bytes.
     pub fn budget_bytes(&self) -> usize {
         self.max_output_tokens as usize * crate::budget::BYTES_PER_TOKEN
@@ -134,6 +167,15 @@ mod tests {
         assert_eq!(cli.common.transport, Transport::Stdio);
         assert!(cli.common.bind.ip().is_loopback());
         assert_eq!(cli.common.region, None, "no hard-coded region");
+    }
+
+    #[test]
+    fn agentcore_runtime_mode_serves_http() {
+        let cli = Cli::try_parse_from(["x", "--agentcore-runtime", "--print-tool-schemas", "gateway"]).unwrap();
+        assert_eq!(cli.common.effective_transport(), Transport::Http);
+        assert_eq!(cli.common.bind.to_string(), DEFAULT_BIND);
+        assert_eq!(cli.common.print_tool_schemas, Some(SchemaFormat::Gateway));
+        assert!(Cli::try_parse_from(["x", "--print-tool-schemas", "openapi"]).is_err());
     }
 
     #[test]

@@ -53,6 +53,9 @@ pub struct Core {
     pub drop_nulls: bool,
     /// Mask likely secrets in log and payload text (off with `--no-redact`).
     pub redact: bool,
+    /// Mask likely secrets anywhere in every result (servers returning the user's data: objects,
+    /// items, chunks); the result then says how many values were masked.
+    pub redact_results: bool,
     /// The accounts file, when one was given: every tool then takes `account`.
     pub accounts: Option<Arc<Accounts>>,
     /// `--regions`: the regions tools may name without an accounts file (empty: any).
@@ -88,7 +91,9 @@ impl Core {
         sdk: aws_types::SdkConfig,
     ) -> Result<Self, ConfigError> {
         let accounts = args.accounts.as_deref().map(Accounts::load).transpose()?.map(Arc::new);
-        if let Some(bad) = args.regions.iter().find(|r| !is_region(r)) {
+        // An empty MCP_REGIONS means "not set", like the other list variables.
+        let regions: Vec<String> = args.regions.iter().filter(|r| !r.trim().is_empty()).cloned().collect();
+        if let Some(bad) = regions.iter().find(|r| !is_region(r)) {
             return Err(ConfigError::Flag {
                 flag: "--regions",
                 message: format!("`{bad}` is not a region name like us-east-1"),
@@ -104,8 +109,9 @@ impl Core {
             cache_ttl: Duration::from_secs(args.cache_ttl_secs),
             drop_nulls: false,
             redact: !args.no_redact,
+            redact_results: false,
             accounts,
-            regions: args.regions.clone().into(),
+            regions: regions.into(),
             confirm_destructive: args.confirm_destructive,
             list_ttl_ms: STATIC_LIST_TTL_MS,
             args: Arc::new(args.clone()),
@@ -275,6 +281,7 @@ impl Core {
     ) -> Result<CallToolResponse, ErrorData> {
         let started = Instant::now();
         let tool = request.name.to_string();
+        let caller = audit::caller_of(&context);
         let router = server.tools().1;
         let definition = match router.get(&tool) {
             Some(t) => Some(t.clone()),
@@ -341,15 +348,16 @@ impl Core {
             Ok(_) => ("ok".to_owned(), None),
             Err(e) => ("rejected".to_owned(), Some(e.code.0.to_string())),
         };
-        audit::tool_call(
-            self.name,
-            &tool,
-            account_label.as_deref(),
-            started.elapsed(),
-            &outcome,
-            code.as_deref(),
-            &request_ids,
-        );
+        audit::tool_call(&audit::ToolCall {
+            server: self.name,
+            tool: &tool,
+            caller: caller.as_ref(),
+            account: account_label.as_deref(),
+            elapsed: started.elapsed(),
+            outcome: &outcome,
+            error_code: code.as_deref(),
+            request_ids: &request_ids,
+        });
         response.map(|r| match r {
             CallToolResponse::Complete(result) => {
                 CallToolResponse::Complete(self.fit(result, account_label.as_deref()))
@@ -435,6 +443,13 @@ impl Core {
         if let Some(mut value) = result.structured_content.take() {
             if self.drop_nulls {
                 drop_nulls(&mut value);
+            }
+            if self.redact && self.redact_results && result.is_error != Some(true) {
+                let masked = crate::Redactor::new(true).json(&mut value);
+                if masked > 0 {
+                    let before = value.get("redacted").and_then(Value::as_u64).unwrap_or(0);
+                    value["redacted"] = json!(before + masked as u64);
+                }
             }
             let mut fitted = self.budget.enforce(value);
             if result.is_error == Some(true) {

@@ -83,13 +83,17 @@ fn not_enabled_line(tool: &str, flag: &str) -> String {
     format!("{tool} is not enabled on this server: {why}")
 }
 
+/// What a transport error after the request may have been sent says about writes.
+const UNKNOWN_OUTCOME: &str =
+    ". The request may have reached AWS: if this call changes data, its outcome is unknown; check before retrying";
+
 fn aws_line(e: &AwsError) -> String {
     let mut s = format!("{} from {}:{}", e.code, e.service, e.operation);
     if let Some(status) = e.http_status {
         s.push_str(&format!(" (HTTP {status})"));
     }
     if !e.message.is_empty() {
-        s.push_str(&format!(": {}", e.message));
+        s.push_str(&format!(": {}", e.message.trim_end_matches('.')));
     }
     if let Some(hint) = &e.hint {
         s.push_str(&format!(". Hint: {hint}"));
@@ -169,8 +173,24 @@ impl ToolError {
         match &err {
             SdkError::ServiceError(ctx) => {
                 let status = ctx.raw().status().as_u16();
-                let code = err.code().map(str::to_owned).unwrap_or_else(|| fallback_code(status));
-                let message = err.message().unwrap_or_default().to_owned();
+                let (code, message) = match err.code() {
+                    Some(code) => (code.to_owned(), err.message().unwrap_or_default().to_owned()),
+                    // No error code: the body was not the service's (an HTML page, a cut or
+                    // malformed answer). Say so, with what the SDK could not read.
+                    None => (
+                        fallback_code(status),
+                        err.message()
+                            .filter(|m| !m.is_empty())
+                            .map(str::to_owned)
+                            .unwrap_or_else(|| {
+                                format!(
+                                    "the response from {} could not be understood ({})",
+                                    target.endpoint,
+                                    source_chain(&err)
+                                )
+                            }),
+                    ),
+                };
                 Self::aws(op, target, code, message, Some(status), err.request_id())
             }
             SdkError::ResponseError(ctx) => {
@@ -185,16 +205,30 @@ impl ToolError {
                 )
             }
             SdkError::TimeoutError(_) => transport(
-                "no complete answer within the operation timeout (raise --operation-timeout-secs, or check the endpoint)"
-                    .into(),
+                format!(
+                    "no complete answer within the operation timeout (raise --operation-timeout-secs, or check the \
+                     endpoint){UNKNOWN_OUTCOME}"
+                ),
                 true,
             ),
             SdkError::DispatchFailure(d) => {
                 let cause = source_chain(&err);
+                let lower = cause.to_ascii_lowercase();
+                // Refused or unresolved connections never carried the request; anything else may have.
+                let never_sent = ["connection refused", "(connect)", "dns error", "failed to lookup"]
+                    .iter()
+                    .any(|m| lower.contains(m));
+                let outcome = if never_sent { "" } else { UNKNOWN_OUTCOME };
                 if d.is_timeout() {
-                    transport(format!("connection timed out ({cause}); check the endpoint and network"), true)
+                    transport(
+                        format!("connection timed out ({cause}); check the endpoint and network{outcome}"),
+                        true,
+                    )
                 } else if d.is_io() {
-                    transport(format!("endpoint unreachable ({cause}); check the endpoint URL, network or proxy"), true)
+                    transport(
+                        format!("endpoint unreachable ({cause}); check the endpoint URL, network or proxy{outcome}"),
+                        true,
+                    )
                 } else {
                     credentials_or(op, target, cause)
                 }

@@ -25,7 +25,10 @@
 //! - [`audit`]: one structured stderr line per tool call, and logging set-up.
 //! - [`core`]: [`Core`], the per-server state the above hang off, and tool dispatch.
 //! - [`stdio`]: JSON-RPC over stdio where every message is answered.
-//! - [`serve`]: stdio, Streamable HTTP and AWS Lambda transports from one binary; [`run`].
+//! - [`http`]: what stands in front of rmcp's HTTP service: tolerated header quirks, the caller's identity.
+//! - [`gateway`]: AgentCore Gateway Lambda targets: the tool-schema file and the invocations.
+//! - [`serve`]: stdio, Streamable HTTP (also as an AgentCore Runtime container) and AWS Lambda
+//!   transports from one binary; [`run`].
 
 pub mod accounts;
 pub mod args;
@@ -42,6 +45,8 @@ pub mod cursor;
 pub mod error;
 pub mod fanout;
 pub mod gate;
+pub mod gateway;
+pub mod http;
 pub mod page;
 pub mod poll;
 pub mod redact;

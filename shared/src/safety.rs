@@ -19,6 +19,9 @@ pub struct Allowlist {
 impl Allowlist {
     /// `kind` names the resource in errors (`bucket`), `flag` the option that extends the list.
     pub fn new(kind: &'static str, flag: &'static str, patterns: &[String]) -> Result<Self, globset::Error> {
+        // An empty variable (`MCP_S3_BUCKETS=`) means "not set", not "a name that is empty".
+        let patterns: Vec<String> = patterns.iter().filter(|p| !p.trim().is_empty()).cloned().collect();
+        let patterns = patterns.as_slice();
         let set = if patterns.is_empty() {
             None
         } else {
@@ -210,6 +213,12 @@ mod tests {
         let open = Allowlist::allow_all("bucket", "--bucket");
         assert_eq!(open.narrow(None), Some(None));
         assert_eq!(open.narrow(Some("x")), Some(Some("x".into())));
+    }
+
+    #[test]
+    fn an_empty_pattern_is_no_pattern() {
+        let a = Allowlist::new("bucket", "--bucket", &["".into(), " ".into()]).unwrap();
+        assert!(!a.is_restricted() && a.allows("anything"));
     }
 
     #[test]

@@ -1,20 +1,27 @@
-//! One binary, three transports: stdio (default), Streamable HTTP (`--transport http`), and AWS
-//! Lambda, chosen automatically when `AWS_LAMBDA_RUNTIME_API` is set. rmcp's
-//! `StreamableHttpService` is a plain tower service, so the HTTP and Lambda paths share it.
+//! One binary, three transports: stdio (default), Streamable HTTP (`--transport http`, or
+//! `--agentcore-runtime` for an Amazon Bedrock AgentCore Runtime container), and AWS Lambda,
+//! chosen automatically when `AWS_LAMBDA_RUNTIME_API` is set (HTTP events and AgentCore Gateway
+//! target invocations). rmcp's `StreamableHttpService` is a plain tower service, so the HTTP and
+//! Lambda paths share it.
 
 use std::{convert::Infallible, future::Future, net::SocketAddr, process::ExitCode, sync::Arc};
 
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
-use http_body_util::{BodyExt, Full, combinators::BoxBody};
+use http_body_util::{BodyExt, Full};
+use lambda_http::{LambdaEvent, Service as _, request::LambdaRequest};
 use rmcp::{
     ServerHandler, ServiceExt,
     transport::streamable_http_server::{
-        StreamableHttpServerConfig, StreamableHttpService, session::local::LocalSessionManager,
+        StreamableHttpServerConfig, StreamableHttpService,
+        session::{SessionId, SessionManager as _, local::LocalSessionManager},
     },
 };
+use serde_json::Value;
 
-use crate::config::{CommonArgs, Transport};
+use crate::audit::Caller;
+use crate::config::{CommonArgs, DEFAULT_BIND, SchemaFormat, Transport};
+use crate::http::HttpResponse;
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -33,7 +40,11 @@ where
     crate::audit::init_logging();
     let lambda = std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some();
     let mut builder = if transport == Transport::Http && !lambda {
-        tokio::runtime::Builder::new_multi_thread()
+        let mut b = tokio::runtime::Builder::new_multi_thread();
+        // The SDK's request futures are deep; worker threads get the main thread's 8 MiB rather than
+        // tokio's 2 MiB, which a debug build of a tool with several awaited SDK calls overflows.
+        b.thread_stack_size(8 * 1024 * 1024);
+        b
     } else {
         tokio::runtime::Builder::new_current_thread()
     };
@@ -74,27 +85,42 @@ pub trait Server: crate::core::Tools + ServerHandler + Clone {
 }
 
 /// The whole `main` of a server binary: parse the command line, resolve AWS configuration, build
-/// the server, then print its IAM policy (`--print-iam-policy`) or serve.
+/// the server, then print its IAM policy (`--print-iam-policy`) or tool schemas
+/// (`--print-tool-schemas`), or serve.
 pub fn run<S: Server>() -> ExitCode {
     use clap::Parser;
     let cli = S::Cli::parse();
     let common = S::common(&cli).clone();
-    main(common.transport, async move {
+    main(common.effective_transport(), async move {
         let core = crate::Core::load(S::NAME, S::VERSION, &common).await?;
         let server = S::new(core, &cli)?;
         // A server that installed hints in `new` keeps them (the first install wins).
         crate::error::set_server_hints(S::hints);
-        if common.print_iam_policy {
-            let policy = crate::core::Tools::tools(&server)
-                .0
-                .iam_policy(server.extra_iam_statements());
-            let text = serde_json::to_string_pretty(&policy)?;
+        let printed = if common.print_iam_policy {
+            Some(
+                crate::core::Tools::tools(&server)
+                    .0
+                    .iam_policy(server.extra_iam_statements()),
+            )
+        } else {
+            common.print_tool_schemas.map(|format| match format {
+                SchemaFormat::Gateway => crate::gateway::tool_schema_file(&listed_tools(&server)),
+            })
+        };
+        if let Some(value) = printed {
+            let text = serde_json::to_string_pretty(&value)?;
             use std::io::Write;
             writeln!(std::io::stdout(), "{text}")?;
             return Ok(());
         }
         serve(&common, move || server.clone()).await
     })
+}
+
+/// The tools `tools/list` shows, in its order.
+fn listed_tools<S: crate::core::Tools>(server: &S) -> Vec<rmcp::model::Tool> {
+    let (core, router) = server.tools();
+    core.list_tools(router.list_all(), server.extra_tools()).tools
 }
 
 /// Serve MCP with the transport the arguments (or the Lambda environment) select. `make` builds a
@@ -107,7 +133,7 @@ where
     if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
         return serve_lambda(args, make).await;
     }
-    match args.transport {
+    match args.effective_transport() {
         Transport::Stdio => {
             let running = match pipes() {
                 Some((r, w)) => make().serve(crate::stdio::transport(r, w)).await?,
@@ -160,47 +186,93 @@ fn http_config(args: &CommonArgs) -> StreamableHttpServerConfig {
         .enforce_origin_validation()
 }
 
+/// Stateless, JSON answers: Lambda, AgentCore Runtime, and requests whose session this process
+/// does not hold. `open_hosts`: no Host check unless `--allowed-host` is given (a front door
+/// that authenticates, IAM or the AgentCore runtime, is the only way in).
+fn stateless_config(args: &CommonArgs, open_hosts: bool) -> StreamableHttpServerConfig {
+    let config = http_config(args)
+        .with_legacy_session_mode(false)
+        .with_json_response(true)
+        .with_sse_keep_alive(None);
+    if open_hosts && args.allowed_hosts.is_empty() {
+        config.disable_allowed_hosts()
+    } else {
+        config
+    }
+}
+
+type Mcp<S> = StreamableHttpService<S, LocalSessionManager>;
+
+fn mcp_service<S, F>(make: &Arc<F>, config: StreamableHttpServerConfig) -> (Mcp<S>, Arc<LocalSessionManager>)
+where
+    S: ServerHandler + Send + 'static,
+    F: Fn() -> S + Send + Sync + 'static,
+{
+    let make = make.clone();
+    let sessions = Arc::new(LocalSessionManager::default());
+    (
+        StreamableHttpService::new(move || Ok(make()), sessions.clone(), config),
+        sessions,
+    )
+}
+
+/// Streamable HTTP on `--bind` (`--transport http`), or an AgentCore Runtime container
+/// (`--agentcore-runtime`: 0.0.0.0:8000 unless `--bind` is given, stateless, the runtime's session
+/// headers accepted and ignored; see [`crate::config::CommonArgs::agentcore_runtime`]).
+///
+/// AgentCore Runtime takes Rust only as an ARM64 container: its entry point is
+/// `aws-X-mcp --agentcore-runtime` (or `MCP_AGENTCORE_RUNTIME=true`), port 8000 exposed, the agent
+/// runtime created with `protocolConfiguration.serverProtocol=MCP`; AWS credentials come from the
+/// runtime's execution role through the default chain, and `MCP_ALLOWED_HOSTS` turns the Host check
+/// on for the runtime's host name.
+///
+/// Plain HTTP keeps sessions for clients before 2026-07-28; a request naming a session this
+/// process does not hold (a restart, another instance behind a load balancer) is served
+/// statelessly instead of refused with 404, and an `initialize` carrying one gets a new session.
 async fn serve_http<S, F>(args: &CommonArgs, make: F) -> Result<(), BoxError>
 where
     S: ServerHandler + Send + 'static,
     F: Fn() -> S + Send + Sync + 'static,
 {
     let token = token_from_env();
-    if !args.bind.ip().is_loopback() && token.is_none() {
+    let agentcore = args.agentcore_runtime;
+    let bind = match DEFAULT_BIND.parse::<SocketAddr>() {
+        Ok(default) if agentcore && args.bind == default => SocketAddr::from(([0, 0, 0, 0], 8000)),
+        _ => args.bind,
+    };
+    if !bind.ip().is_loopback() && token.is_none() && !agentcore {
         return Err(format!(
-            "refusing to serve AWS access on non-loopback address {} without authentication: set {AUTH_TOKEN_ENV} \
-             (clients then send `Authorization: Bearer <token>`), or bind to 127.0.0.1",
-            args.bind
+            "refusing to serve AWS access on non-loopback address {bind} without authentication: set {AUTH_TOKEN_ENV} \
+             (clients then send `Authorization: Bearer <token>`), or bind to 127.0.0.1"
         )
         .into());
     }
-    let mcp = StreamableHttpService::new(
-        move || Ok(make()),
-        Arc::new(LocalSessionManager::default()),
-        http_config(args),
-    );
-    let listener = tokio::net::TcpListener::bind(args.bind)
+    let make = Arc::new(make);
+    let stateful = (!agentcore).then(|| mcp_service(&make, http_config(args)));
+    let (stateless, _) = mcp_service(&make, stateless_config(args, agentcore));
+    let front = Arc::new(HttpFront {
+        stateful,
+        stateless,
+        token,
+    });
+    let listener = tokio::net::TcpListener::bind(bind)
         .await
-        .map_err(|e| format!("cannot bind {}: {e}", args.bind))?;
+        .map_err(|e| format!("cannot bind {bind}: {e}"))?;
     let addr: SocketAddr = listener.local_addr()?;
+    if agentcore {
+        tracing::info!("AgentCore Runtime mode: stateless");
+    }
     tracing::info!("listening on http://{addr}/mcp");
     loop {
         let (stream, _) = tokio::select! {
             accepted = listener.accept() => accepted?,
             _ = tokio::signal::ctrl_c() => return Ok(()),
         };
-        let (mcp, token) = (mcp.clone(), token.clone());
+        let front = front.clone();
         tokio::spawn(async move {
             let svc = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
-                let (mcp, token) = (mcp.clone(), token.clone());
-                async move {
-                    Ok::<_, Infallible>(match req.uri().path() {
-                        "/health" => plain(StatusCode::OK, "ok"),
-                        "/mcp" if !authorized(&req, token.as_deref()) => unauthorized(),
-                        "/mcp" => mcp.handle(req).await,
-                        _ => plain(StatusCode::NOT_FOUND, "not found: MCP is served at /mcp"),
-                    })
-                }
+                let front = front.clone();
+                async move { Ok::<_, Infallible>(front.handle(req).await) }
             });
             let conn = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
             if let Err(e) = conn.serve_connection(hyper_util::rt::TokioIo::new(stream), svc).await {
@@ -210,32 +282,113 @@ where
     }
 }
 
+struct HttpFront<S: ServerHandler + Send + 'static> {
+    /// Sessions for clients before 2026-07-28 (none in AgentCore mode), with their manager.
+    stateful: Option<(Mcp<S>, Arc<LocalSessionManager>)>,
+    stateless: Mcp<S>,
+    token: Option<Arc<str>>,
+}
+
+impl<S: ServerHandler + Send + 'static> HttpFront<S> {
+    async fn handle(&self, req: Request<hyper::body::Incoming>) -> HttpResponse {
+        match req.uri().path() {
+            // `/ping` is AgentCore's health path.
+            "/health" | "/ping" => return plain(StatusCode::OK, "ok"),
+            "/mcp" => {}
+            _ => return plain(StatusCode::NOT_FOUND, "not found: MCP is served at /mcp"),
+        }
+        if !authorized(&req, self.token.as_deref()) {
+            return unauthorized();
+        }
+        let buffered = match crate::http::normalize(req).await {
+            Ok(b) => b,
+            Err(resp) => return resp,
+        };
+        let initialize = buffered.method() == Some("initialize");
+        let mut request = buffered.request;
+        if self.token.is_some() {
+            request.extensions_mut().insert(Caller::bearer());
+        }
+        let Some((stateful, sessions)) = &self.stateful else {
+            return self.stateless.handle(request).await;
+        };
+        let session: Option<SessionId> = request
+            .headers()
+            .get(crate::http::SESSION_ID)
+            .and_then(|v| v.to_str().ok())
+            .map(Into::into);
+        match session {
+            Some(id) if !sessions.has_session(&id).await.unwrap_or(false) => {
+                tracing::debug!(session = %id, "unknown session: served statelessly");
+                request.headers_mut().remove(crate::http::SESSION_ID);
+                if initialize {
+                    stateful.handle(request).await
+                } else {
+                    self.stateless.handle(request).await
+                }
+            }
+            _ => stateful.handle(request).await,
+        }
+    }
+}
+
 /// Lambda: stateless, JSON responses (Function URL, API Gateway and ALB all buffer). Host checks
 /// are left to the front door unless `--allowed-host` is given: IAM or the gateway guards access.
+///
+/// Two kinds of event arrive: HTTP events (Function URL, API Gateway, ALB), converted by
+/// lambda_http, and AgentCore Gateway target invocations (the bare tool arguments, the tool named
+/// in the client context; see [`crate::gateway`]). The Lambda Invoke permission guards the latter.
 async fn serve_lambda<S, F>(args: &CommonArgs, make: F) -> Result<(), BoxError>
 where
     S: ServerHandler + Send + 'static,
     F: Fn() -> S + Send + Sync + 'static,
 {
-    let mut config = http_config(args)
-        .with_legacy_session_mode(false)
-        .with_json_response(true)
-        .with_sse_keep_alive(None);
-    if args.allowed_hosts.is_empty() {
-        config = config.disable_allowed_hosts();
-    }
-    let mcp = StreamableHttpService::new(move || Ok(make()), Arc::new(LocalSessionManager::default()), config);
+    let make = Arc::new(make);
+    let (mcp, _) = mcp_service(&make, stateless_config(args, true));
+    // Gateway invocations are not HTTP requests: there is no Host to check.
+    let (gateway, _) = mcp_service(&make, stateless_config(args, true).disable_allowed_hosts());
     let token = token_from_env();
-    let handler = lambda_http::service_fn(move |req: lambda_http::Request| {
+    let http = lambda_http::service_fn(move |req: lambda_http::Request| {
         let (mcp, token) = (mcp.clone(), token.clone());
         async move {
             if !authorized(&req, token.as_deref()) {
                 return Ok::<_, Infallible>(unauthorized());
             }
-            Ok(mcp.handle(req).await)
+            let caller = crate::http::lambda_caller(&req).or_else(|| token.is_some().then(Caller::bearer));
+            let mut request = match crate::http::normalize(req).await {
+                Ok(b) => b.request,
+                Err(resp) => return Ok(resp),
+            };
+            if let Some(caller) = caller {
+                request.extensions_mut().insert(caller);
+            }
+            Ok(mcp.handle(request).await)
         }
     });
-    lambda_http::run_concurrent(handler).await
+    let handler = lambda_http::lambda_runtime::service_fn(move |event: LambdaEvent<Value>| {
+        let (http, gateway) = (http.clone(), gateway.clone());
+        async move {
+            let LambdaEvent { payload, context } = event;
+            if let Some(tool) = crate::gateway::tool_name(&context) {
+                let caller = crate::gateway::caller(&context);
+                return Ok::<Value, BoxError>(crate::gateway::invoke(&gateway, &tool, payload, caller).await);
+            }
+            let request: LambdaRequest = serde_json::from_value(payload).map_err(|e| {
+                format!(
+                    "the event is neither an HTTP event (Function URL, API Gateway, ALB: {e}) nor an AgentCore \
+                     Gateway invocation (no `{}` in the client context)",
+                    crate::gateway::TOOL_NAME_KEY
+                )
+            })?;
+            let mut adapter = lambda_http::Adapter::from(http);
+            let response = match adapter.call(LambdaEvent::new(request, context)).await {
+                Ok(r) => r,
+                Err(never) => match never {},
+            };
+            Ok(serde_json::to_value(response)?)
+        }
+    });
+    lambda_http::lambda_runtime::run_concurrent(handler).await
 }
 
 fn authorized<B>(req: &Request<B>, token: Option<&str>) -> bool {
@@ -253,13 +406,13 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-fn plain(status: StatusCode, body: &'static str) -> Response<BoxBody<Bytes, Infallible>> {
+fn plain(status: StatusCode, body: &'static str) -> HttpResponse {
     let mut resp = Response::new(Full::new(Bytes::from_static(body.as_bytes())).boxed());
     *resp.status_mut() = status;
     resp
 }
 
-fn unauthorized() -> Response<BoxBody<Bytes, Infallible>> {
+fn unauthorized() -> HttpResponse {
     let mut resp = plain(StatusCode::UNAUTHORIZED, "missing or wrong bearer token");
     resp.headers_mut()
         .insert(http::header::WWW_AUTHENTICATE, http::HeaderValue::from_static("Bearer"));

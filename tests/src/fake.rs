@@ -393,12 +393,14 @@ struct State {
     rest_default: Option<Protocol>,
 }
 
-/// The fake endpoint. Stops accepting when dropped.
+/// The fake endpoint. Stops accepting when dropped; [`Fake::stop`] also drops its open
+/// connections, as a stopped emulator would.
 pub struct Fake {
     url: String,
     state: Arc<Mutex<State>>,
     next_id: Arc<AtomicUsize>,
     accept: tokio::task::JoinHandle<()>,
+    conns: Arc<Mutex<Vec<tokio::task::AbortHandle>>>,
 }
 
 impl Drop for Fake {
@@ -413,22 +415,45 @@ impl Fake {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind 127.0.0.1:0");
+        Self::serve_on(listener)
+    }
+
+    /// Listen on `127.0.0.1:port`: a fake restarted where a stopped one was (an emulator coming
+    /// back). Retries for up to 5 s while the port is still held by the previous listener.
+    pub async fn start_on(port: u16) -> Self {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            match tokio::net::TcpListener::bind(("127.0.0.1", port)).await {
+                Ok(listener) => return Self::serve_on(listener),
+                Err(_) if tokio::time::Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(e) => panic!("bind 127.0.0.1:{port}: {e}"),
+            }
+        }
+    }
+
+    fn serve_on(listener: tokio::net::TcpListener) -> Self {
         let url = format!("http://{}", listener.local_addr().expect("local addr"));
         let state = Arc::new(Mutex::new(State::default()));
         let next_id = Arc::new(AtomicUsize::new(0));
-        let (st, ids) = (state.clone(), next_id.clone());
+        let conns: Arc<Mutex<Vec<tokio::task::AbortHandle>>> = Arc::default();
+        let (st, ids, open) = (state.clone(), next_id.clone(), conns.clone());
         let accept = tokio::spawn(async move {
             loop {
                 let Ok((sock, _)) = listener.accept().await else {
                     return;
                 };
                 let (st, ids) = (st.clone(), ids.clone());
-                tokio::spawn(async move {
+                let conn = tokio::spawn(async move {
                     let service = hyper::service::service_fn(move |req| serve(req, st.clone(), ids.clone()));
                     let _ = hyper::server::conn::http1::Builder::new()
                         .serve_connection(hyper_util::rt::TokioIo::new(sock), service)
                         .await;
                 });
+                let mut open = open.lock().unwrap();
+                open.retain(|h| !h.is_finished());
+                open.push(conn.abort_handle());
             }
         });
         Self {
@@ -436,7 +461,26 @@ impl Fake {
             state,
             next_id,
             accept,
+            conns,
         }
+    }
+
+    /// Stop like a killed emulator: no new connections, and every open one (with any request
+    /// in flight) is dropped. [`Fake::start_on`] with [`Fake::port`] brings one back.
+    pub fn stop(self) {
+        for h in self.conns.lock().unwrap().drain(..) {
+            h.abort();
+        }
+        // Drop aborts the accept loop.
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.url
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("port in url")
     }
 
     /// `http://127.0.0.1:PORT`

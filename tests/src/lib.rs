@@ -9,6 +9,7 @@
 //! | [`mcp`] | [`Mcp`]: start a server over stdio ([`Mcp::start`], [`Mcp::builder`] for endpoints, env, logs), `call`/`ok`/`err`, [`Mcp::pages`] (follow cursors), [`Mcp::call_raw`] (raw JSON-RPC lines), [`RawSession`] |
 //! | [`fake`] | [`fake::Fake`]: a local AWS endpoint speaking awsJson, REST-JSON, REST-XML and query, with canned faults and a request log |
 //! | [`contract`] | [`contract_tests!`]: the checks every server must pass, generated from its live `tools/list` |
+//! | [`hostile`] | hostile input generated from `tools/list` for every tool and argument, run against one server process with a normal call after each case, and the outcome table (issue 13) |
 //! | [`cli`] | [`cli_tests!`]: command-line checks without AWS |
 //! | [`fixtures`] | buckets, objects and tables made with the SDK, shared by tests, demo and bench |
 //! | [`proc`] | [`Proc`] (a child process read line by line), [`HttpServer`], [`server_bin`], [`unique`], [`free_port`] |
@@ -26,6 +27,7 @@ pub mod contract;
 pub mod emulators;
 pub mod fake;
 pub mod fixtures;
+pub mod hostile;
 pub mod lambda;
 pub mod mcp;
 pub mod proc;

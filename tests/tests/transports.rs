@@ -207,6 +207,17 @@ async fn streamable_http_requires_the_bearer_token_when_one_is_configured() {
     .await
     .expect("MCP initialize with the bearer token");
     check_session(&client, &bucket).await;
+    // The audit line names the caller the token check established.
+    let line = server
+        .proc
+        .wait_for_line(Duration::from_secs(10), |l| {
+            l.contains("tool call") && l.contains("get_object")
+        })
+        .await;
+    assert!(
+        line.contains("caller_kind=\"bearer\"") || line.contains("caller_kind=bearer"),
+        "{line}"
+    );
 
     let _ = client.cancel().await;
     server.proc.assert_running();
@@ -267,6 +278,12 @@ async fn lambda_function_url_serves_mcp_statelessly_under_cargo_lambda() {
 
 /// A Lambda Function URL event (API Gateway HTTP API payload 2.0) carrying one JSON-RPC request.
 fn function_url_event(body: &Value, headers: &[(&str, &str)]) -> Value {
+    authorized_event(body, headers, None)
+}
+
+/// [`function_url_event`] with the `requestContext.authorizer` the front door fills in: `iam` for a
+/// SigV4-signed call to an `AWS_IAM` Function URL, `jwt` behind an HTTP API JWT authorizer.
+fn authorized_event(body: &Value, headers: &[(&str, &str)], authorizer: Option<Value>) -> Value {
     let mut h = json!({
         "content-type": "application/json",
         "accept": ACCEPT,
@@ -292,7 +309,8 @@ fn function_url_event(body: &Value, headers: &[(&str, &str)]) -> Value {
             "routeKey": "$default",
             "stage": "$default",
             "time": "21/Nov/2026:12:00:00 +0000",
-            "timeEpoch": 1_795_262_400_000u64
+            "timeEpoch": 1_795_262_400_000u64,
+            "authorizer": authorizer
         },
         "body": body.to_string(),
         "isBase64Encoded": false
@@ -356,4 +374,314 @@ async fn lambda_invoke_api_answers_function_url_events_and_checks_the_token() {
     emulator.proc.assert_running();
     function.kill().await;
     emulator.proc.kill().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Who called what: the audit line names the caller the front door established
+
+/// The audit line (JSON, as on Lambda) of the next call of `tool` with outcome `ok`.
+async fn audit_line(function: &mut aws_mcp_tests::Proc, tool: &str) -> Value {
+    let line = function
+        .wait_for_line(Duration::from_secs(10), |l| {
+            l.contains("\"tool call\"") && l.contains(&format!("\"tool\":\"{tool}\""))
+        })
+        .await;
+    serde_json::from_str(&line).unwrap_or_else(|e| panic!("audit line is not JSON ({e}): {line}"))
+}
+
+#[tokio::test]
+async fn lambda_audit_lines_name_the_iam_principal_the_jwt_subject_or_bearer() {
+    require(&[Service::S3]);
+    let bucket = bucket_with_text().await;
+    let mut emulator = LambdaEmulator::start().await;
+    let mut function = emulator.start_function(BIN, &[], &[("MCP_AUTH_TOKEN", "s3cret")]);
+    let auth = [("authorization", "Bearer s3cret")];
+    let call = |tool: &str, args: Value| json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": tool, "arguments": args}});
+    let ok = |out: &Value| {
+        let rpc: Value = serde_json::from_str(out["body"].as_str().unwrap_or("null")).unwrap_or_default();
+        assert_ne!(rpc["result"]["isError"], true, "{out}");
+        assert!(rpc["result"]["structuredContent"].is_object(), "{out}");
+    };
+
+    // SigV4 through an AWS_IAM Function URL: the IAM principal.
+    let iam = json!({"iam": {"accessKey": "ASIAEXAMPLE", "accountId": "123456789012",
+                             "callerId": "AROAEXAMPLE:alice",
+                             "userArn": "arn:aws:sts::123456789012:assumed-role/platform-ops/alice",
+                             "userId": "AROAEXAMPLE:alice"}});
+    let out = invoke(
+        &emulator,
+        &authorized_event(
+            &call("get_object", json!({"bucket": bucket, "key": KEY})),
+            &auth,
+            Some(iam),
+        ),
+    )
+    .await;
+    ok(&out);
+    let line = audit_line(&mut function, "get_object").await;
+    assert_eq!(line["caller_kind"], "iam", "{line}");
+    assert_eq!(
+        line["caller"], "arn:aws:sts::123456789012:assumed-role/platform-ops/alice",
+        "{line}"
+    );
+
+    // An API Gateway JWT authorizer (Cognito): subject and client id.
+    let jwt = json!({"jwt": {"claims": {"sub": "5f1c-user", "client_id": "app-client-7",
+                                        "iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_x",
+                                        "token_use": "access"}, "scopes": ["mcp/tools"]}});
+    let out = invoke(
+        &emulator,
+        &authorized_event(&call("list_objects", json!({"bucket": bucket})), &auth, Some(jwt)),
+    )
+    .await;
+    ok(&out);
+    let line = audit_line(&mut function, "list_objects").await;
+    assert_eq!(
+        (line["caller_kind"].as_str(), line["caller"].as_str()),
+        (Some("jwt"), Some("5f1c-user")),
+        "{line}"
+    );
+    assert_eq!(line["client_id"], "app-client-7", "{line}");
+
+    // Only the static token: "bearer".
+    let out = invoke(
+        &emulator,
+        &function_url_event(&call("head_object", json!({"bucket": bucket, "key": KEY})), &auth),
+    )
+    .await;
+    ok(&out);
+    let line = audit_line(&mut function, "head_object").await;
+    assert_eq!(
+        (line["caller_kind"].as_str(), line["caller"].as_str()),
+        (Some("bearer"), Some("bearer")),
+        "{line}"
+    );
+
+    // Argument values are never logged, whoever calls.
+    let all = function.drain();
+    assert!(!all.contains(KEY), "an argument value was logged:\n{all}");
+
+    function.assert_running();
+    emulator.proc.assert_running();
+    function.kill().await;
+    emulator.proc.kill().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Quirks of clients in the wild
+
+/// POST one JSON-RPC message with extra headers: the status, the response headers and the JSON-RPC
+/// answer (from a JSON body or an SSE stream), or `Value::Null` when there is none.
+async fn rpc(url: &str, message: &Value, headers: &[(&str, &str)]) -> (u16, reqwest::header::HeaderMap, Value) {
+    let mut req = reqwest::Client::new()
+        .post(url)
+        .header("content-type", "application/json")
+        .header("accept", ACCEPT)
+        .body(message.to_string());
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let resp = within(30, "POST", req.send()).await.expect("POST");
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let body = within(30, "response body", resp.text()).await.unwrap_or_default();
+    let answer = serde_json::from_str(&body).unwrap_or_else(|_| {
+        body.lines()
+            .filter_map(|l| l.strip_prefix("data:"))
+            .filter_map(|d| serde_json::from_str::<Value>(d.trim()).ok())
+            .find(|v| v.get("id").is_some())
+            .unwrap_or(Value::Null)
+    });
+    (status, headers, answer)
+}
+
+fn initialize(version: &str) -> Value {
+    json!({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+           "params": {"protocolVersion": version, "capabilities": {},
+                      "clientInfo": {"name": "quirks-e2e", "version": "0"}}})
+}
+
+fn get_object_call(bucket: &str) -> Value {
+    json!({"jsonrpc": "2.0", "id": 5, "method": "tools/call",
+           "params": {"name": "get_object", "arguments": {"bucket": bucket, "key": KEY}}})
+}
+
+fn tools_list() -> Value {
+    json!({"jsonrpc": "2.0", "id": 4, "method": "tools/list", "params": {}})
+}
+
+/// The answers every HTTP-shaped transport must give the quirks: a usable `initialize` whatever
+/// the header says, a duplicated header read as one, and a request naming a session the server
+/// does not hold served (statelessly) instead of refused. `extra`: headers every request carries
+/// (AgentCore's, a Host).
+async fn check_quirks(url: &str, bucket: &str, extra: &[(&str, &str)]) {
+    let with = |more: &[(&str, &str)]| -> Vec<(String, String)> {
+        extra
+            .iter()
+            .chain(more.iter())
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    };
+    let send = |message: Value, headers: Vec<(String, String)>| async move {
+        let h: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        rpc(url, &message, &h).await
+    };
+
+    // The header (2025-06-18) disagrees with the body (2025-11-25): the body negotiates.
+    let (status, _, answer) = send(
+        initialize("2025-11-25"),
+        with(&[("mcp-protocol-version", "2025-06-18")]),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["result"]["serverInfo"]["name"], BIN, "{answer}");
+    assert_eq!(answer["result"]["protocolVersion"], "2025-11-25", "{answer}");
+
+    // The header twice on one line, on initialize...
+    let (status, headers, answer) = send(
+        initialize("2025-06-18"),
+        with(&[("mcp-protocol-version", "2025-06-18, 2025-06-18")]),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["result"]["protocolVersion"], "2025-06-18", "{answer}");
+    // ...and inside the session it opened (stateless transports open none).
+    let session = headers
+        .get("mcp-session-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let mut in_session = with(&[("mcp-protocol-version", "2025-06-18, 2025-06-18")]);
+    if let Some(id) = &session {
+        in_session.push(("mcp-session-id".into(), id.clone()));
+        let note = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+        let (status, _, _) = send(note, in_session.clone()).await;
+        assert!(status == 200 || status == 202, "notifications/initialized: {status}");
+    }
+    let (status, _, answer) = send(tools_list(), in_session.clone()).await;
+    assert_eq!(status, 200, "{answer}");
+    let tools = answer["result"]["tools"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no tools: {answer}"));
+    assert!(tools.iter().any(|t| t["name"] == "get_object"), "{answer}");
+    let (status, _, answer) = send(get_object_call(bucket), in_session).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["result"]["structuredContent"]["text"], TEXT, "{answer}");
+
+    // A session this server never issued (AgentCore Runtime's, another instance's): served.
+    let stranger = unique("no-such-session");
+    let (status, _, answer) = send(
+        get_object_call(bucket),
+        with(&[
+            ("mcp-protocol-version", "2025-11-25"),
+            ("mcp-session-id", stranger.as_str()),
+        ]),
+    )
+    .await;
+    assert_eq!(status, 200, "unknown session refused: {answer}");
+    assert_eq!(answer["result"]["structuredContent"]["text"], TEXT, "{answer}");
+    let (status, _, answer) = send(tools_list(), with(&[("mcp-session-id", stranger.as_str())])).await;
+    assert_eq!(status, 200, "{answer}");
+    assert!(answer["result"]["tools"].is_array(), "{answer}");
+}
+
+#[tokio::test]
+async fn streamable_http_tolerates_the_quirks_of_clients_in_the_wild() {
+    require(&[Service::S3]);
+    let bucket = bucket_with_text().await;
+    let mut server = HttpServer::start(BIN, &[], &[]).await;
+    check_quirks(&server.url, &bucket, &[]).await;
+    // Real sessions still work as before (the fallback only takes unknown ones).
+    let client = within(
+        30,
+        "initialize over HTTP",
+        ().serve(StreamableHttpClientTransport::from_uri(server.url.as_str())),
+    )
+    .await
+    .expect("MCP initialize over Streamable HTTP");
+    check_session(&client, &bucket).await;
+    let _ = client.cancel().await;
+    server.proc.assert_running();
+    server.proc.kill().await;
+}
+
+#[tokio::test]
+async fn lambda_function_url_tolerates_the_quirks_of_clients_in_the_wild() {
+    require(&[Service::S3]);
+    let bucket = bucket_with_text().await;
+    let mut emulator = LambdaEmulator::start().await;
+    let mut function = emulator.start_function(BIN, &[], &[]);
+    check_quirks(&emulator.function_url("/mcp"), &bucket, &[]).await;
+    function.assert_running();
+    emulator.proc.assert_running();
+    function.kill().await;
+    emulator.proc.kill().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Amazon Bedrock AgentCore Runtime mode
+
+const AGENTCORE_HOST: &str = "bedrock-agentcore.us-east-1.amazonaws.com";
+
+#[tokio::test]
+async fn agentcore_runtime_mode_is_stateless_and_takes_the_runtimes_headers() {
+    require(&[Service::S3]);
+    let bucket = bucket_with_text().await;
+    let mut server = HttpServer::start(BIN, &["--agentcore-runtime", "--allowed-host", AGENTCORE_HOST], &[]).await;
+    let runtime_session = unique("agentcore-session-0123456789abcdef");
+    let headers = [
+        ("host", AGENTCORE_HOST),
+        ("mcp-session-id", runtime_session.as_str()),
+        ("x-amzn-bedrock-agentcore-runtime-session-id", runtime_session.as_str()),
+    ];
+
+    // Stateless: initialize answers JSON and opens no session; every request stands alone.
+    let (status, resp_headers, answer) = rpc(&server.url, &initialize("2025-11-25"), &headers).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["result"]["serverInfo"]["name"], BIN, "{answer}");
+    assert!(
+        !resp_headers.contains_key("mcp-session-id"),
+        "AgentCore mode must be stateless"
+    );
+    let content_type = resp_headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    assert!(content_type.starts_with("application/json"), "{content_type}");
+    let (status, _, answer) = rpc(&server.url, &get_object_call(&bucket), &headers).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["result"]["structuredContent"]["text"], TEXT, "{answer}");
+    // MCP 2026-07-28 clients: server/discover, then calls carrying their version in _meta.
+    let meta = json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                      "io.modelcontextprotocol/clientCapabilities": {},
+                      "io.modelcontextprotocol/clientInfo": {"name": "agentcore-e2e", "version": "0"}});
+    let discover = json!({"jsonrpc": "2.0", "id": 9, "method": "server/discover", "params": {"_meta": meta}});
+    let mut h2026 = headers.to_vec();
+    h2026.extend([
+        ("mcp-protocol-version", "2026-07-28"),
+        ("mcp-method", "server/discover"),
+    ]);
+    let (status, _, answer) = rpc(&server.url, &discover, &h2026).await;
+    assert_eq!(status, 200, "{answer}");
+    assert!(answer["result"].is_object(), "{answer}");
+
+    // The quirks, with the runtime's headers on every request.
+    check_quirks(&server.url, &bucket, &headers).await;
+
+    // Only the allow-listed Host; the runtime's health path.
+    let evil = [("host", "evil.example"), ("mcp-session-id", runtime_session.as_str())];
+    let (status, _, _) = rpc(&server.url, &tools_list(), &evil).await;
+    assert_eq!(status, 403);
+    let ping = reqwest::get(format!("{}/ping", server.base)).await.expect("GET /ping");
+    assert_eq!(ping.status().as_u16(), 200);
+
+    server.proc.assert_running();
+    server.proc.kill().await;
+
+    // The runtime authenticates callers itself: a non-loopback bind needs no token here (plain
+    // HTTP mode refuses it, see the CLI tests).
+    let mut open = aws_mcp_tests::spawn_server(BIN, &["--agentcore-runtime", "--bind", "0.0.0.0:0"], &[]);
+    open.wait_for_line(Duration::from_secs(60), |l| l.contains("listening on http://0.0.0.0:"))
+        .await;
+    open.assert_running();
+    open.kill().await;
 }

@@ -184,6 +184,8 @@ impl shared::Server for BedrockKbServer {
     fn new(mut core: Core, cli: &Cli) -> Result<Self, ConfigError> {
         // Metadata and chunks have no meaningful nulls; absent says the same in fewer tokens.
         core.drop_nulls = true;
+        // Chunks and answers quote documents: secrets in them are masked unless --no-redact.
+        core.redact_results = true;
         let kbs = Allowlist::new("knowledge base", "--kb", &cli.kbs).map_err(|e| ConfigError::Flag {
             flag: "--kb",
             message: e.to_string(),

@@ -116,6 +116,8 @@ impl shared::Server for DynamoServer {
             flag: "--table",
             message: format!("not a valid glob pattern: {e}"),
         })?;
+        // Items are the user's data: secrets in them are masked unless --no-redact.
+        core.redact_results = true;
         let router = core.gate(Self::all_routers(), TOOLS)?;
         let clients = ClientPool::new(&core, "DYNAMODB", "dynamodb", |sdk, region| {
             Client::from_conf(

@@ -219,3 +219,105 @@ mod tests {
         }
     }
 }
+
+/// Property tests (issue 13): no write passes as a read, whatever comments, whitespace and case
+/// surround it; a statement's table is found however it is quoted; no input panics the lexer.
+/// `PROPTEST_CASES` sets the cases (default 256).
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn config() -> ProptestConfig {
+        let cases = std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(256);
+        ProptestConfig {
+            cases,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        }
+    }
+
+    /// Whitespace and comments, whose bodies may hold keywords, quotes and the other comment form.
+    fn trivia() -> impl Strategy<Value = String> {
+        let body = "(SELECT|select|DELETE|'|\"|--|\\*|/| |[a-z]){0,6}";
+        let piece = prop_oneof![
+            Just(" ".to_owned()),
+            Just("\n".to_owned()),
+            Just("\t\r\u{a0}\u{2003}".to_owned()),
+            body.prop_map(|b| format!("--{}\n", b.replace('\n', " "))),
+            body.prop_filter("no nested or closing marks", |b| !b.contains("*/")
+                && !b.contains("/*")
+                && !b.ends_with('*'))
+                .prop_map(|b| format!("/*{b}*/")),
+        ];
+        prop::collection::vec(piece, 0..5).prop_map(|p| p.concat())
+    }
+
+    fn any_case(word: &'static str) -> impl Strategy<Value = String> {
+        prop::collection::vec(any::<bool>(), word.len()).prop_map(move |up| {
+            word.chars()
+                .zip(up)
+                .map(|(c, u)| {
+                    if u {
+                        c.to_ascii_uppercase()
+                    } else {
+                        c.to_ascii_lowercase()
+                    }
+                })
+                .collect()
+        })
+    }
+
+    fn write_keyword() -> impl Strategy<Value = String> {
+        prop::sample::select(vec![
+            "INSERT", "UPDATE", "DELETE", "REPLACE", "UPSERT", "REMOVE", "EXISTS", "CREATE", "DROP", "SET",
+        ])
+        .prop_flat_map(any_case)
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        #[test]
+        fn no_write_passes_as_a_read(pre in trivia(), kw in write_keyword(), sep in "[ (\n\"'*]?", rest in ".{0,40}") {
+            let stmt = format!("{pre}{kw}{sep}{rest}");
+            if let Ok(kind) = classify(&stmt) {
+                prop_assert!(!kind.is_read_only(), "{stmt:?} classified as a read");
+            }
+        }
+
+        #[test]
+        fn a_select_behind_trivia_is_a_read(pre in trivia(), kw in any_case("SELECT"), rest in "[ a-z*,=0-9\"]{0,30}") {
+            let rest = if rest.matches('"').count() % 2 == 1 { format!("{rest}\"") } else { rest };
+            let stmt = format!("{pre}{kw} {rest}");
+            prop_assert_eq!(classify(&stmt), Ok(StatementKind::Select), "{:?}", stmt);
+        }
+
+        #[test]
+        fn any_text_is_classified_or_refused_without_a_panic(s in any::<String>(), t in "[-/*'\" a-zA-Z\n]{0,40}") {
+            for stmt in [&s, &t] {
+                let _ = table_name(stmt);
+                if let Ok(kind) = classify(stmt) {
+                    // A read must really start with the keyword, after trivia.
+                    if kind.is_read_only() {
+                        let upper = stmt.to_ascii_uppercase();
+                        prop_assert!(upper.contains("SELECT"), "{stmt:?}");
+                    }
+                }
+            }
+        }
+
+        #[test]
+        fn the_table_is_found_however_it_is_quoted(
+            pre in trivia(), lead in prop::sample::select(vec!["DELETE FROM", "INSERT INTO", "UPDATE", "SELECT * FROM", "select a, b from"]),
+            name in "[A-Za-z0-9_.\" -]{1,20}", tail in "( WHERE pk = 'x'| VALUE \\{'pk': 'a'\\}| SET a = 1)?",
+        ) {
+            let quoted = format!("\"{}\"", name.replace('"', "\"\""));
+            let stmt = format!("{pre}{lead} {quoted}{tail}");
+            prop_assert_eq!(table_name(&stmt), Ok(Some(name.clone())), "{:?}", stmt);
+        }
+    }
+}

@@ -55,17 +55,28 @@ pub(crate) const TOOLS: &[ToolSpec] = &[
     ToolSpec::read("get_bucket_info", BUCKET_INFO),
     ToolSpec::read("list_objects", &[objects::LIST_OBJECTS, HEAD_BUCKET]),
     ToolSpec::read("find_objects", &[objects::LIST_OBJECTS, HEAD_BUCKET]),
-    ToolSpec::read("head_object", &[read::HEAD_OBJECT, HEAD_BUCKET]),
-    ToolSpec::read("get_object", &[read::HEAD_OBJECT, read::GET_OBJECT, HEAD_BUCKET]),
-    ToolSpec::read("presign_url", &[read::GET_OBJECT, HEAD_BUCKET]),
+    ToolSpec::read("head_object", &[read::HEAD_OBJECT, GET_VERSION, HEAD_BUCKET]),
+    ToolSpec::read(
+        "get_object",
+        &[read::HEAD_OBJECT, read::GET_OBJECT, GET_VERSION, HEAD_BUCKET],
+    ),
+    ToolSpec::read("presign_url", &[read::GET_OBJECT, GET_VERSION, HEAD_BUCKET]),
     ToolSpec::needs("put_object", Capability::Writes, &[write::PUT_OBJECT, HEAD_BUCKET]),
-    ToolSpec::needs("copy_object", Capability::Writes, &[write::COPY_OBJECT, HEAD_BUCKET]),
+    ToolSpec::needs(
+        "copy_object",
+        Capability::Writes,
+        &[write::COPY_OBJECT, read::GET_OBJECT, GET_VERSION, HEAD_BUCKET],
+    ),
     ToolSpec::needs(
         "delete_object",
         Capability::Writes,
-        &[write::DELETE_OBJECT, HEAD_BUCKET],
+        &[write::DELETE_OBJECT, DELETE_VERSION, HEAD_BUCKET],
     ),
 ];
+
+/// With `version_id`, S3 checks the version actions instead (same operations, other IAM actions).
+const GET_VERSION: Op = Op::new("s3", "GetObject", "s3:GetObjectVersion");
+const DELETE_VERSION: Op = Op::new("s3", "DeleteObject", "s3:DeleteObjectVersion");
 
 #[derive(Clone)]
 pub struct S3Server {
@@ -94,6 +105,8 @@ impl shared::Server for S3Server {
     fn new(mut core: Core, cli: &Cli) -> Result<Self, ConfigError> {
         // Nothing in S3's output is meaningfully null.
         core.drop_nulls = true;
+        // Object text and metadata are the user's data: secrets in them are masked unless --no-redact.
+        core.redact_results = true;
         shared::error::set_server_hints(hints);
         let buckets = Allowlist::new("bucket", "--bucket", &cli.buckets).map_err(|e| ConfigError::Flag {
             flag: "--bucket",
@@ -184,11 +197,15 @@ pub(crate) fn url_decode(s: &str) -> String {
 }
 
 /// Hints for S3's own error codes, naming this server's tools.
-fn hints(code: &str, _op: Op, region: &str) -> Option<String> {
+fn hints(code: &str, op: Op, region: &str) -> Option<String> {
     Some(match code {
         "NoSuchBucket" => format!(
             "no such bucket: check the name (list_buckets) and that the credentials' account owns it (region {region})"
         ),
+        "AccessDenied" if op.operation == "CopyObject" => {
+            "the caller needs s3:GetObject on the source object and s3:PutObject on the target (and the KMS keys' use)"
+                .into()
+        }
         "NoSuchKey" => {
             "no object has this key: keys are case-sensitive; find it with list_objects or find_objects".into()
         }

@@ -3,16 +3,17 @@
 //! tested).
 //!
 //! ```text
-//! cargo build --release -p aws-s3-mcp && cargo build --release -p aws-dynamodb-mcp
-//! localstack/start.sh && cargo run --release -p aws-mcp-tests --bin bench [s3 dynamodb …]
+//! cargo build --release -p aws-s3-mcp -p aws-dynamodb-mcp -p aws-lambda-mcp -p aws-logs-mcp
+//! localstack/start.sh && cargo run --release -p aws-mcp-tests --bin bench [s3 dynamodb lambda logs …]
 //! ```
+//! Rows are chosen by key (`lambda`) or server name (`aws-lambda-mcp`); none: every row.
 //! `AWS_MCP_BIN_DIR` (or `BENCH_BIN_DIR`) overrides where the server binaries are (default: this
 //! binary's directory). `BENCH_PLAIN_SDK=1` builds the raw SDK clients with plain defaults instead
 //! of the servers' own configuration.
 //!
 //! Adding a server: a `prepare_<x>` function (fixture data via `aws_mcp_tests::fixtures`, the raw
-//! SDK call equal to the measured tool's, a fresh resource for the metadata tool) and a row in
-//! [`cases`].
+//! SDK call equal to the measured tool's, a fresh resource for the metadata tool if the server
+//! has a cached one) and a row in [`cases`].
 
 // Printing figures is what this binary is for.
 #![allow(clippy::print_stdout)]
@@ -39,8 +40,16 @@ struct Prepared {
     args: Value,
     /// The same request with the raw SDK client (configured as the server configures its own).
     raw: Box<dyn Fn() -> Fut<()>>,
-    /// Make a resource the server has not seen; the metadata tool's arguments for it.
-    fresh: Box<dyn Fn() -> Fut<Value>>,
+    /// Make a resource the server has not seen; the metadata tool's arguments for it (`None`
+    /// when the server has no cached metadata tool).
+    fresh: Option<Box<dyn Fn() -> Fut<Value>>>,
+}
+
+/// A metadata tool with a cache (uncached on fresh resources vs. cached on one).
+struct Meta {
+    tool: &'static str,
+    /// The result field that is `true` when the answer came from the cache.
+    cached_field: &'static str,
 }
 
 /// One row of the table.
@@ -51,8 +60,8 @@ struct BenchCase {
     /// The measured tool and a label for the table.
     tool: &'static str,
     label: &'static str,
-    /// A metadata tool with a cache (uncached on fresh resources vs. cached on one).
-    meta_tool: &'static str,
+    /// `None`: the server has no cached metadata tool (the table says n/a).
+    meta: Option<Meta>,
     /// A call the server refuses before any AWS request: the MCP round trip alone.
     refused: fn() -> (&'static str, Value),
     prepare: fn() -> Fut<Prepared>,
@@ -65,7 +74,10 @@ fn cases() -> Vec<BenchCase> {
             server: "aws-s3-mcp",
             tool: "list_objects",
             label: "list_objects (100 keys)",
-            meta_tool: "get_bucket_info",
+            meta: Some(Meta {
+                tool: "get_bucket_info",
+                cached_field: "from_cache",
+            }),
             refused: || ("list_objects", json!({"bucket": ""})),
             prepare: || Box::pin(prepare_s3()),
         },
@@ -74,9 +86,34 @@ fn cases() -> Vec<BenchCase> {
             server: "aws-dynamodb-mcp",
             tool: "query",
             label: "query (100 items)",
-            meta_tool: "describe_table",
+            meta: Some(Meta {
+                tool: "describe_table",
+                cached_field: "from_cache",
+            }),
             refused: || ("query", json!({"table": ""})),
             prepare: || Box::pin(prepare_dynamodb()),
+        },
+        BenchCase {
+            key: "lambda",
+            server: "aws-lambda-mcp",
+            tool: "list_functions",
+            label: "list_functions (50 functions)",
+            meta: Some(Meta {
+                tool: "get_function",
+                cached_field: "cached",
+            }),
+            refused: || ("get_function", json!({"function": ""})),
+            prepare: || Box::pin(prepare_lambda()),
+        },
+        BenchCase {
+            key: "logs",
+            server: "aws-logs-mcp",
+            tool: "filter_log_events",
+            label: "filter_log_events (100 events)",
+            // Logs has no metadata tool with a cache.
+            meta: None,
+            refused: || ("filter_log_events", json!({"log_groups": []})),
+            prepare: || Box::pin(prepare_logs()),
         },
     ]
 }
@@ -121,12 +158,12 @@ async fn prepare_s3() -> Prepared {
                 c.list_objects_v2().bucket(b).max_keys(100).send().await.unwrap();
             })
         }),
-        fresh: Box::new(|| {
+        fresh: Some(Box::new(|| {
             Box::pin(async {
                 let b = fixtures::s3::bucket_named("bench-meta", &[]).await;
                 json!({"bucket": b})
             })
-        }),
+        })),
     }
 }
 
@@ -163,14 +200,77 @@ async fn prepare_dynamodb() -> Prepared {
                     .unwrap();
             })
         }),
-        fresh: Box::new(move || {
+        fresh: Some(Box::new(move || {
             let db = fresh_db.clone();
             Box::pin(async move {
                 let t = unique("bench-meta");
                 fixtures::dynamodb::create_keyed(&db, &t).await;
                 json!({"table": t})
             })
+        })),
+    }
+}
+
+/// ListFunctions' page as the server reads it (50), and the tool's page size to match.
+const LAMBDA_PAGE: i32 = 50;
+
+async fn prepare_lambda() -> Prepared {
+    let lambda = aws_sdk_lambda::Client::new(&server_sdk_config(Service::Lambda).await);
+    // At least one full page, so the tool and the raw call both read exactly one ListFunctions page
+    // (LocalStack's account is shared by every run: only the missing functions are made).
+    let have = lambda
+        .list_functions()
+        .max_items(LAMBDA_PAGE)
+        .send()
+        .await
+        .expect("ListFunctions")
+        .functions()
+        .len();
+    let missing = (LAMBDA_PAGE as usize).saturating_sub(have);
+    if missing > 0 {
+        fixtures::lambda::create_many(&unique("bench-fn"), missing).await;
+    }
+    let c = lambda.clone();
+    Prepared {
+        args: json!({"page_size": LAMBDA_PAGE}),
+        raw: Box::new(move || {
+            let c = c.clone();
+            Box::pin(async move {
+                c.list_functions().max_items(LAMBDA_PAGE).send().await.unwrap();
+            })
         }),
+        fresh: Some(Box::new(|| {
+            Box::pin(async {
+                let f = unique("bench-meta");
+                fixtures::lambda::create_function(&f, fixtures::lambda::Spec::default()).await;
+                json!({"function": f})
+            })
+        })),
+    }
+}
+
+async fn prepare_logs() -> Prepared {
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&server_sdk_config(Service::Logs).await);
+    let group = fixtures::logs::group_with_events("bench-logs", 100).await;
+    let (c, g) = (logs.clone(), group.clone());
+    Prepared {
+        // The tool's default window is the last hour, as the raw call's below.
+        args: json!({"log_groups": [group], "page_size": 100}),
+        raw: Box::new(move || {
+            let (c, g) = (c.clone(), g.clone());
+            Box::pin(async move {
+                let now = shared::time::now_ms();
+                c.filter_log_events()
+                    .log_group_name(g)
+                    .start_time(now - 3_600_000)
+                    .end_time(now)
+                    .limit(100)
+                    .send()
+                    .await
+                    .unwrap();
+            })
+        }),
+        fresh: None,
     }
 }
 
@@ -230,9 +330,8 @@ struct Row {
     label: &'static str,
     tool_ms: f64,
     raw_ms: f64,
-    meta: &'static str,
-    uncached_ms: f64,
-    cached_ms: f64,
+    /// The metadata tool and its uncached and cached medians, when the server has one.
+    meta: Option<(&'static str, f64, f64)>,
     tools_list_bytes: usize,
     tools: usize,
 }
@@ -299,23 +398,29 @@ async fn run(case: &BenchCase) -> Row {
     let mut line = line.into_inner();
 
     // Metadata: resources seen for the first time vs. the same one again.
-    let mut fresh = Vec::new();
-    for _ in 0..META {
-        fresh.push((p.fresh)().await);
-    }
-    let mut uncached = Vec::new();
-    for args in &fresh {
-        let t = Instant::now();
-        line.call(case.meta_tool, args).await;
-        uncached.push(ms(t));
-    }
-    let mut cached = Vec::new();
-    for _ in 0..CALLS {
-        let t = Instant::now();
-        let v = line.call(case.meta_tool, &fresh[0]).await["result"]["structuredContent"].clone();
-        cached.push(ms(t));
-        assert_eq!(v["from_cache"], true, "{}: {v}", case.meta_tool);
-    }
+    let meta = match (&case.meta, &p.fresh) {
+        (Some(meta), Some(make)) => {
+            let mut fresh = Vec::new();
+            for _ in 0..META {
+                fresh.push(make().await);
+            }
+            let mut uncached = Vec::new();
+            for args in &fresh {
+                let t = Instant::now();
+                line.call(meta.tool, args).await;
+                uncached.push(ms(t));
+            }
+            let mut cached = Vec::new();
+            for _ in 0..CALLS {
+                let t = Instant::now();
+                let v = line.call(meta.tool, &fresh[0]).await["result"]["structuredContent"].clone();
+                cached.push(ms(t));
+                assert_eq!(v[meta.cached_field], true, "{}: {v}", meta.tool);
+            }
+            Some((meta.tool, median(uncached), median(cached)))
+        }
+        _ => None,
+    };
     Row {
         server: case.server,
         init_ms: median(starts),
@@ -323,9 +428,7 @@ async fn run(case: &BenchCase) -> Row {
         label: case.label,
         tool_ms,
         raw_ms,
-        meta: case.meta_tool,
-        uncached_ms: median(uncached),
-        cached_ms: median(cached),
+        meta,
         tools_list_bytes,
         tools,
     }
@@ -355,9 +458,18 @@ async fn main() {
     println!("|---|---|---|---|---|---|");
     for r in rows {
         let ratio = r.tool_ms / r.raw_ms;
-        let speedup = r.uncached_ms / r.cached_ms;
+        let meta = match r.meta {
+            Some((tool, uncached, cached)) => {
+                let speedup = uncached / cached;
+                format!(
+                    "{tool}: {uncached:.2} → {cached:.3} ms = {speedup:.0}× ({}: ≥ 20×)",
+                    mark(speedup >= 20.0)
+                )
+            }
+            None => "n/a (no cached metadata tool)".to_owned(),
+        };
         println!(
-            "| {} | {:.1} ms ({}: < 20) | {:.1} MB ({}: < 20) | {}: {:.2} / {:.2} ms = {:.3} ({}: ≤ 1.10) | {}: {:.2} → {:.3} ms = {:.0}× ({}: ≥ 20×) | {} bytes, {} tools ({}: ≤ 8192) |",
+            "| {} | {:.1} ms ({}: < 20) | {:.1} MB ({}: < 20) | {}: {:.2} / {:.2} ms = {:.3} ({}: ≤ 1.10) | {} | {} bytes, {} tools ({}: ≤ 8192) |",
             r.server,
             r.init_ms,
             mark(r.init_ms < 20.0),
@@ -368,11 +480,7 @@ async fn main() {
             r.raw_ms,
             ratio,
             mark(ratio <= 1.10),
-            r.meta,
-            r.uncached_ms,
-            r.cached_ms,
-            speedup,
-            mark(speedup >= 20.0),
+            meta,
             r.tools_list_bytes,
             r.tools,
             mark(r.tools_list_bytes <= 8192),

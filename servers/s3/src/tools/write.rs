@@ -12,11 +12,8 @@ use shared::{Op, Output, ToolError, ToolResult, aws::call};
 use crate::S3Server;
 
 pub(crate) const PUT_OBJECT: Op = Op::new("s3", "PutObject", "s3:PutObject");
-pub(crate) const COPY_OBJECT: Op = Op::new(
-    "s3",
-    "CopyObject",
-    "s3:GetObject on the source and s3:PutObject on the target",
-);
+/// CopyObject also needs s3:GetObject on the source (declared beside it in `TOOLS`).
+pub(crate) const COPY_OBJECT: Op = Op::new("s3", "CopyObject", "s3:PutObject");
 pub(crate) const DELETE_OBJECT: Op = Op::new("s3", "DeleteObject", "s3:DeleteObject");
 
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]

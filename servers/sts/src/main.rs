@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    shared::run::<aws_sts_mcp::StsServer>()
+}

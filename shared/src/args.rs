@@ -55,6 +55,18 @@ pub fn validate(schema: &Map<String, Value>, args: Option<&Map<String, Value>>) 
     Ok(())
 }
 
+/// A string argument the service bounds (a name, a version, an ARN): refused before any call
+/// when longer, since a long value in a request URL cannot even be sent.
+pub fn check_len(field: &str, value: Option<&str>, max: usize) -> Result<(), ToolError> {
+    match value {
+        Some(v) if v.len() > max => Err(ToolError::invalid(
+            field,
+            format!("is {} bytes; the service allows at most {max}", v.len()),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// How deep nested arguments are checked (and may go): deeper is refused, not walked.
 const MAX_DEPTH: usize = 64;
 

@@ -119,6 +119,8 @@ impl Budget {
         drop_items(&mut value, limit, 1, &mut note.dropped_items);
         clip_strings(&mut value, limit, &mut note.clipped_strings);
         drop_items(&mut value, limit, 0, &mut note.dropped_items);
+        // Last resort for results made of many small fields (no list or long string left to cut).
+        drop_fields(&mut value, limit, &mut note.dropped_items);
         let mut how = Vec::new();
         if !note.dropped_items.is_empty() {
             how.push("ask for fewer items (a smaller page_size, a narrower prefix or filter)");
@@ -239,6 +241,59 @@ fn drop_items(root: &mut Value, limit: usize, min_keep: usize, out: &mut Vec<Dro
     }
 }
 
+/// The object with the most fields (more than one), as a JSON pointer: a map of many entries,
+/// rather than the result's own few fields (its cursor, its notes).
+fn largest_object(value: &Value, path: &str, best: &mut Option<(usize, String)>) {
+    match value {
+        Value::Object(map) => {
+            if map.len() > 1 && best.as_ref().is_none_or(|(n, _)| map.len() > *n) {
+                *best = Some((map.len(), path.to_owned()));
+            }
+            for (k, v) in map {
+                largest_object(v, &format!("{path}/{}", pointer_escape(k)), best);
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                largest_object(v, &format!("{path}/{i}"), best);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Drop trailing fields of the largest objects until `root` fits; each object keeps one field.
+fn drop_fields(root: &mut Value, limit: usize, out: &mut Vec<Dropped>) {
+    loop {
+        let size = json_len(root);
+        if size <= limit {
+            return;
+        }
+        let mut best = None;
+        largest_object(root, "", &mut best);
+        let Some((_, path)) = best else { return };
+        let Some(Value::Object(map)) = root.pointer_mut(&path) else {
+            return;
+        };
+        let mut excess = size - limit;
+        let before = map.len();
+        while map.len() > 1 && excess > 0 {
+            let Some(key) = map.keys().next_back().cloned() else { break };
+            let n = map.remove(&key).map_or(0, |v| json_len(&v)) + key.len() + 4;
+            excess = excess.saturating_sub(n);
+        }
+        let dropped = before - map.len();
+        if dropped == 0 {
+            return;
+        }
+        out.push(Dropped {
+            path,
+            kept: map.len(),
+            dropped,
+        });
+    }
+}
+
 fn collect_strings(value: &Value, path: &str, out: &mut Vec<(String, usize)>) {
     match value {
         Value::String(s) if s.len() > MIN_STRING_KEEP => out.push((path.to_owned(), s.len())),
@@ -299,6 +354,23 @@ fn clip_strings(root: &mut Value, limit: usize, out: &mut Vec<Clipped>) {
                 }),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod field_tests {
+    use super::*;
+
+    #[test]
+    fn many_small_fields_are_cut_too() {
+        let b = Budget::new(8_192);
+        let mut m = serde_json::Map::new();
+        for i in 0..3_000 {
+            m.insert(format!("k{i:05}"), json!(i));
+        }
+        let out = b.enforce(Value::Object(m));
+        assert!(json_len(&out) <= 8_192, "{}", json_len(&out));
+        assert!(out["truncated"]["dropped_items"][0]["dropped"].as_u64().unwrap() > 2_000, "{}", out["truncated"]);
     }
 }
 

@@ -47,7 +47,12 @@ impl Redactor {
         if !self.enabled || !KEYWORDS.is_match(s) {
             return (Cow::Borrowed(s), 0);
         }
-        let spans = merged(find_all(s));
+        // A value masked by an earlier pass is not a secret again (so a second pass counts nothing).
+        let found: Vec<Span> = find_all(s)
+            .into_iter()
+            .filter(|sp| !s[sp.start..sp.end].starts_with("[REDACTED:"))
+            .collect();
+        let spans = merged(found);
         if spans.is_empty() {
             return (Cow::Borrowed(s), 0);
         }
@@ -77,7 +82,7 @@ impl Redactor {
             serde_json::Value::Object(map) => map
                 .iter_mut()
                 .map(|(k, v)| match v {
-                    serde_json::Value::String(s) if !s.is_empty() && sensitive_key(k) => {
+                    serde_json::Value::String(s) if !s.is_empty() && !s.starts_with("[REDACTED:") && sensitive_key(k) => {
                         *s = format!("[REDACTED:{}]", key_kind(k));
                         1
                     }
@@ -423,6 +428,28 @@ fn sample(bytes: usize) -> (String, usize) {
         }
     }
     (out, secrets)
+}
+
+#[cfg(test)]
+mod second_pass {
+    use super::*;
+
+    #[test]
+    fn a_second_pass_masks_and_counts_nothing() {
+        let r = Redactor::new(true);
+        for text in [
+            "postgres://admin:hunter2@db:5432/x",
+            "password=hunter2 token=abc AKIAIOSFODNN7EXAMPLE",
+        ] {
+            let (once, n) = r.text(text);
+            assert!(n > 0, "{text}");
+            let (twice, m) = r.text(&once);
+            assert_eq!((twice.as_ref(), m), (once.as_ref(), 0), "{text}");
+        }
+        let mut v = serde_json::json!({"DB_PASSWORD": "x", "note": "password=y"});
+        assert_eq!(r.json(&mut v), 2);
+        assert_eq!(r.json(&mut v), 0);
+    }
 }
 
 #[cfg(test)]

@@ -79,6 +79,7 @@ impl LambdaServer {
             Some(name) => Some(self.function_arg("function", name)?),
             None => None,
         };
+        shared::args::check_len("event_source_arn", p.event_source_arn.as_deref(), 2048)?;
         let at: Page<String> = self.core.page(&p, &p.page)?;
         let (client, target) = self.inner.clients.get().await?;
         let req = client

@@ -79,6 +79,7 @@ impl LambdaServer {
     ))]
     async fn list_aliases(&self, Parameters(p): Parameters<ListAliasesParams>) -> ToolResult {
         let f = self.function_arg("function", &p.function)?;
+        shared::args::check_len("version", p.version.as_deref(), 1024)?;
         let at: Page<String> = self.core.page(&p, &p.page)?;
         let (client, target) = self.inner.clients.get().await?;
         let req = client

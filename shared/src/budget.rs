@@ -278,7 +278,9 @@ fn drop_fields(root: &mut Value, limit: usize, out: &mut Vec<Dropped>) {
         let mut excess = size - limit;
         let before = map.len();
         while map.len() > 1 && excess > 0 {
-            let Some(key) = map.keys().next_back().cloned() else { break };
+            let Some(key) = map.keys().next_back().cloned() else {
+                break;
+            };
             let n = map.remove(&key).map_or(0, |v| json_len(&v)) + key.len() + 4;
             excess = excess.saturating_sub(n);
         }
@@ -370,7 +372,11 @@ mod field_tests {
         }
         let out = b.enforce(Value::Object(m));
         assert!(json_len(&out) <= 8_192, "{}", json_len(&out));
-        assert!(out["truncated"]["dropped_items"][0]["dropped"].as_u64().unwrap() > 2_000, "{}", out["truncated"]);
+        assert!(
+            out["truncated"]["dropped_items"][0]["dropped"].as_u64().unwrap() > 2_000,
+            "{}",
+            out["truncated"]
+        );
     }
 }
 

@@ -82,7 +82,9 @@ impl Redactor {
             serde_json::Value::Object(map) => map
                 .iter_mut()
                 .map(|(k, v)| match v {
-                    serde_json::Value::String(s) if !s.is_empty() && !s.starts_with("[REDACTED:") && sensitive_key(k) => {
+                    serde_json::Value::String(s)
+                        if !s.is_empty() && !s.starts_with("[REDACTED:") && sensitive_key(k) =>
+                    {
                         *s = format!("[REDACTED:{}]", key_kind(k));
                         1
                     }

@@ -58,7 +58,7 @@ pub(crate) struct Catalog {
 }
 
 impl Catalog {
-    pub fn get(&self, id: &str) -> Option<&Base> {
+    pub(crate) fn get(&self, id: &str) -> Option<&Base> {
         self.bases.iter().find(|b| b.id == id)
     }
 }

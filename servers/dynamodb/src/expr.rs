@@ -18,7 +18,7 @@ use crate::{
 };
 
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct SortKeyCondition {
+pub(crate) struct SortKeyCondition {
     #[schemars(extend("enum" = ["=", "<", "<=", ">", ">=", "between", "begins_with"]))]
     pub op: String,
     /// `[low, high]` for between.
@@ -27,14 +27,14 @@ pub struct SortKeyCondition {
 
 /// The names and values maps of one request.
 #[derive(Debug, Default)]
-pub struct Expr {
+pub(crate) struct Expr {
     pub names: HashMap<String, String>,
     pub values: HashMap<String, AttributeValue>,
 }
 
 impl Expr {
     /// Start from the caller's maps, checking placeholder syntax and converting the values.
-    pub fn new(
+    pub(crate) fn new(
         names: Option<&BTreeMap<String, String>>,
         values: Option<&BTreeMap<String, Value>>,
     ) -> Result<Self, ToolError> {
@@ -67,7 +67,7 @@ impl Expr {
     }
 
     /// A placeholder for attribute `attr`: one that already names it, or a new one.
-    pub fn name(&mut self, attr: &str) -> String {
+    pub(crate) fn name(&mut self, attr: &str) -> String {
         if let Some((k, _)) = self.names.iter().find(|(_, v)| *v == attr) {
             return k.clone();
         }
@@ -77,14 +77,14 @@ impl Expr {
     }
 
     /// A new value placeholder holding `v`; `hint` makes it readable in error messages.
-    pub fn value(&mut self, hint: &str, v: AttributeValue) -> String {
+    pub(crate) fn value(&mut self, hint: &str, v: AttributeValue) -> String {
         let p = fresh(':', hint, |p| self.values.contains_key(p));
         self.values.insert(p.clone(), v);
         p
     }
 
     /// A projection expression of top-level attribute names.
-    pub fn projection(&mut self, attrs: &[String]) -> Result<String, ToolError> {
+    pub(crate) fn projection(&mut self, attrs: &[String]) -> Result<String, ToolError> {
         if attrs.is_empty() || attrs.iter().any(String::is_empty) {
             return Err(ToolError::invalid(
                 "projection",
@@ -101,17 +101,17 @@ impl Expr {
         Ok(seen.join(", "))
     }
 
-    pub fn names_opt(&self) -> Option<HashMap<String, String>> {
+    pub(crate) fn names_opt(&self) -> Option<HashMap<String, String>> {
         (!self.names.is_empty()).then(|| self.names.clone())
     }
 
-    pub fn values_opt(&self) -> Option<HashMap<String, AttributeValue>> {
+    pub(crate) fn values_opt(&self) -> Option<HashMap<String, AttributeValue>> {
         (!self.values.is_empty()).then(|| self.values.clone())
     }
 
     /// A key condition from a partition key value and an optional sort key condition, both typed
     /// by `key` (the table's or the index's key schema).
-    pub fn key_condition(
+    pub(crate) fn key_condition(
         &mut self,
         key: &KeySchema,
         partition: &Value,
@@ -188,7 +188,7 @@ impl Expr {
 }
 
 /// One key attribute's value typed by the schema, with the error naming the argument.
-pub fn typed(name: &str, ty: ScalarType, v: &Value, field: &str) -> Result<AttributeValue, ToolError> {
+pub(crate) fn typed(name: &str, ty: ScalarType, v: &Value, field: &str) -> Result<AttributeValue, ToolError> {
     let one = [(name.to_owned(), ty)];
     let mut key = serde_json::Map::new();
     key.insert(name.to_owned(), v.clone());
@@ -198,7 +198,7 @@ pub fn typed(name: &str, ty: ScalarType, v: &Value, field: &str) -> Result<Attri
 }
 
 /// A full primary key from plain JSON, typed by the key schema; errors name `field`.
-pub fn key(v: &Value, schema: &KeySchema, field: &str) -> Result<HashMap<String, AttributeValue>, ToolError> {
+pub(crate) fn key(v: &Value, schema: &KeySchema, field: &str) -> Result<HashMap<String, AttributeValue>, ToolError> {
     item::key_from_json(v, schema).map_err(|e| ToolError::invalid(field, e.to_string()))
 }
 

@@ -39,7 +39,7 @@ const NUMBER_HELP: &str = "write decimal text such as \"42\", \"-3.14\" or \"1.5
 
 /// A conversion error, located by a JSON pointer (`/orders/3/price`) into the input.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ItemError {
+pub(crate) struct ItemError {
     pub path: String,
     pub message: String,
 }
@@ -74,14 +74,14 @@ impl std::error::Error for ItemError {}
 
 /// Type of a key attribute, as declared in the table's `AttributeDefinitions`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ScalarType {
+pub(crate) enum ScalarType {
     S,
     N,
     B,
 }
 
 impl ScalarType {
-    pub fn from_sdk(t: &ScalarAttributeType) -> Option<Self> {
+    pub(crate) fn from_sdk(t: &ScalarAttributeType) -> Option<Self> {
         match t {
             ScalarAttributeType::S => Some(Self::S),
             ScalarAttributeType::N => Some(Self::N),
@@ -100,7 +100,7 @@ impl ScalarType {
 }
 
 /// Converts one attribute value to JSON (see the module docs for the representation).
-pub fn to_json(av: &AttributeValue) -> Value {
+pub(crate) fn to_json(av: &AttributeValue) -> Value {
     match av {
         AttributeValue::S(s) => Value::String(s.clone()),
         AttributeValue::N(n) => number_to_json(n),
@@ -126,12 +126,12 @@ pub fn to_json(av: &AttributeValue) -> Value {
 }
 
 /// Converts an item (or key) to a JSON object. Top-level names are always plain attribute names.
-pub fn item_to_json(item: &HashMap<String, AttributeValue>) -> Value {
+pub(crate) fn item_to_json(item: &HashMap<String, AttributeValue>) -> Value {
     Value::Object(item.iter().map(|(k, v)| (k.clone(), to_json(v))).collect())
 }
 
 /// Converts JSON to an attribute value (see the module docs for the representation).
-pub fn from_json(v: &Value) -> Result<AttributeValue, ItemError> {
+pub(crate) fn from_json(v: &Value) -> Result<AttributeValue, ItemError> {
     Ok(match v {
         Value::Null => AttributeValue::Null(true),
         Value::Bool(b) => AttributeValue::Bool(*b),
@@ -152,7 +152,7 @@ pub fn from_json(v: &Value) -> Result<AttributeValue, ItemError> {
 }
 
 /// Converts a JSON object to an item; its keys are attribute names, never tags.
-pub fn item_from_json(v: &Value) -> Result<HashMap<String, AttributeValue>, ItemError> {
+pub(crate) fn item_from_json(v: &Value) -> Result<HashMap<String, AttributeValue>, ItemError> {
     match v {
         Value::Object(map) => map_from_json(map),
         other => Err(ItemError::new(format!(
@@ -164,7 +164,10 @@ pub fn item_from_json(v: &Value) -> Result<HashMap<String, AttributeValue>, Item
 
 /// Builds a primary key from plain JSON such as `{"pk": "a", "sk": 5}`, typing each attribute by
 /// the table's key `schema` so callers need not tag key values.
-pub fn key_from_json(v: &Value, schema: &[(String, ScalarType)]) -> Result<HashMap<String, AttributeValue>, ItemError> {
+pub(crate) fn key_from_json(
+    v: &Value,
+    schema: &[(String, ScalarType)],
+) -> Result<HashMap<String, AttributeValue>, ItemError> {
     let expected = || {
         schema
             .iter()
@@ -205,13 +208,13 @@ pub fn key_from_json(v: &Value, schema: &[(String, ScalarType)]) -> Result<HashM
 
 /// The exact decimal text of a JSON number: integers verbatim, floats in their shortest
 /// round-trip form (so the text denotes exactly the double that was parsed).
-pub fn json_number_text(n: &Number) -> String {
+pub(crate) fn json_number_text(n: &Number) -> String {
     n.to_string()
 }
 
 /// Whether `s` is a number DynamoDB accepts (syntax, 38 significant digits, and range).
 #[cfg(test)]
-pub fn valid_number(s: &str) -> bool {
+pub(crate) fn valid_number(s: &str) -> bool {
     Decimal::parse(s).is_ok()
 }
 

@@ -13,7 +13,7 @@ use shared::{ToolError, aws::call};
 
 use crate::{DynamoServer, tools::tables::LIST_TABLES};
 
-pub const TEMPLATE: &str = "dynamodb://{table}/schema";
+pub(crate) const TEMPLATE: &str = "dynamodb://{table}/schema";
 const RESOURCE_PAGE: i32 = 100;
 /// Completion lists are capped by MCP at 100 values.
 const MAX_COMPLETIONS: usize = 100;
@@ -31,7 +31,7 @@ fn templates() -> ListResourceTemplatesResult {
     ])
 }
 
-pub fn uri(table: &str) -> String {
+pub(crate) fn uri(table: &str) -> String {
     format!("dynamodb://{table}/schema")
 }
 

@@ -17,17 +17,17 @@ pub(crate) const DESCRIBE_TABLE: Op = Op::new("dynamodb", "DescribeTable", "dyna
 pub(crate) const DESCRIBE_TTL: Op = Op::new("dynamodb", "DescribeTimeToLive", "dynamodb:DescribeTimeToLive");
 
 /// Key attributes in key order: the partition key, then the sort key if there is one.
-pub type KeySchema = Vec<(String, ScalarType)>;
+pub(crate) type KeySchema = Vec<(String, ScalarType)>;
 
 #[derive(Debug, Clone)]
-pub struct Index {
+pub(crate) struct Index {
     pub name: String,
     pub key: KeySchema,
 }
 
 /// What the tools need to know about a table, and its description as shown to the model.
 #[derive(Debug)]
-pub struct Table {
+pub(crate) struct Table {
     pub key: KeySchema,
     pub indexes: Vec<Index>,
     pub description: Value,
@@ -35,14 +35,14 @@ pub struct Table {
 
 impl Table {
     /// The key schema of the table, or of one of its indexes.
-    pub fn key_of(&self, index: Option<&str>) -> Option<&KeySchema> {
+    pub(crate) fn key_of(&self, index: Option<&str>) -> Option<&KeySchema> {
         match index {
             None => Some(&self.key),
             Some(name) => self.indexes.iter().find(|i| i.name == name).map(|i| &i.key),
         }
     }
 
-    pub fn index_names(&self) -> String {
+    pub(crate) fn index_names(&self) -> String {
         if self.indexes.is_empty() {
             return "this table has no secondary indexes".into();
         }
@@ -50,7 +50,7 @@ impl Table {
         format!("its indexes are {}", names.join(", "))
     }
 
-    pub fn from_sdk(t: &TableDescription, ttl: Value) -> Self {
+    pub(crate) fn from_sdk(t: &TableDescription, ttl: Value) -> Self {
         let defs = t.attribute_definitions();
         let key = key_schema(t.key_schema(), defs);
         let mut indexes: Vec<Index> = t
@@ -170,7 +170,7 @@ fn key_schema(elements: &[KeySchemaElement], defs: &[AttributeDefinition]) -> Ke
         .collect()
 }
 
-pub fn type_name(t: ScalarType) -> &'static str {
+pub(crate) fn type_name(t: ScalarType) -> &'static str {
     match t {
         ScalarType::S => "S",
         ScalarType::N => "N",

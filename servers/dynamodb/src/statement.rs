@@ -5,7 +5,7 @@
 
 /// What a statement does, judged by its leading keyword.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StatementKind {
+pub(crate) enum StatementKind {
     Select,
     Insert,
     Update,
@@ -15,14 +15,14 @@ pub enum StatementKind {
 }
 
 impl StatementKind {
-    pub fn is_read_only(&self) -> bool {
+    pub(crate) fn is_read_only(&self) -> bool {
         *self == Self::Select
     }
 }
 
 /// Classifies a statement by its first token. The whole statement is lexed, so unterminated
 /// comments, string literals or quoted identifiers anywhere are reported as errors.
-pub fn classify(stmt: &str) -> Result<StatementKind, String> {
+pub(crate) fn classify(stmt: &str) -> Result<StatementKind, String> {
     let mut first = None;
     let mut rest = stmt;
     while let Some((token, tail)) = next_token(rest)? {
@@ -47,7 +47,7 @@ pub fn classify(stmt: &str) -> Result<StatementKind, String> {
 /// (INSERT) or a leading `UPDATE`, unquoted. `Ok(None)` when the statement names no table that
 /// way; an error when it names one this cannot read with certainty (an unquoted name running into
 /// `-` or `.`, or something other than an identifier), since allowlists depend on the answer.
-pub fn table_name(stmt: &str) -> Result<Option<String>, String> {
+pub(crate) fn table_name(stmt: &str) -> Result<Option<String>, String> {
     let mut rest = stmt;
     let mut first = true;
     let mut keyword: Option<String> = None;

@@ -5,7 +5,7 @@ use serde::Serialize;
 use shared::{Redactor, time::rfc3339_ms};
 
 #[derive(Clone, Debug, Serialize)]
-pub struct Event {
+pub(crate) struct Event {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -16,7 +16,7 @@ pub struct Event {
 
 /// An event for output, and how many secrets were masked in its message. CloudWatch messages
 /// usually end in a newline, which costs tokens and says nothing: it is dropped.
-pub fn render(
+pub(crate) fn render(
     redactor: &Redactor,
     group: Option<&str>,
     stream: Option<&str>,

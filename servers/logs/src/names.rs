@@ -14,7 +14,7 @@ fn valid_name(name: &str) -> bool {
 /// The group name in `group`, which is a name or an ARN
 /// (`arn:aws:logs:<region>:<account>:log-group:<name>`, optionally ending in `:*`). Checked
 /// locally, so a typo gets a clear message naming `field` instead of a ValidationException.
-pub fn check<'a>(field: &str, group: &'a str) -> Result<&'a str, ToolError> {
+pub(crate) fn check<'a>(field: &str, group: &'a str) -> Result<&'a str, ToolError> {
     let name = match group.strip_prefix("arn:") {
         Some(rest) => {
             let Some((_, name)) = rest.split_once(":log-group:") else {
@@ -39,7 +39,7 @@ pub fn check<'a>(field: &str, group: &'a str) -> Result<&'a str, ToolError> {
     Ok(name)
 }
 
-pub fn is_arn(group: &str) -> bool {
+pub(crate) fn is_arn(group: &str) -> bool {
     group.starts_with("arn:")
 }
 
@@ -47,7 +47,7 @@ pub fn is_arn(group: &str) -> bool {
 /// selection), beyond the groups passed to StartQuery. Comments (`#` to the end of the line) are
 /// ignored; quoting is not parsed, so a pipe inside a regex can make this answer yes for a query
 /// that does not: a false refusal, never a false pass.
-pub fn selects_groups(query: &str) -> bool {
+pub(crate) fn selects_groups(query: &str) -> bool {
     let code: String = query
         .lines()
         .map(|l| l.split('#').next().unwrap_or(""))
@@ -67,7 +67,7 @@ pub fn selects_groups(query: &str) -> bool {
 }
 
 /// Percent-encode the characters of a group name that are not plain in a URI (`#`, `%`).
-pub fn uri_encode(name: &str) -> String {
+pub(crate) fn uri_encode(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     for c in name.chars() {
         match c {
@@ -81,7 +81,7 @@ pub fn uri_encode(name: &str) -> String {
 }
 
 /// Decode `%XX` escapes; `None` when an escape is broken or the result is not UTF-8.
-pub fn uri_decode(s: &str) -> Option<String> {
+pub(crate) fn uri_decode(s: &str) -> Option<String> {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;

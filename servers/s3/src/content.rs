@@ -3,14 +3,14 @@
 
 /// What the headers say about an object's bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     Text,
     Binary,
     /// No useful content type (S3's default `binary/octet-stream` included): look at the bytes.
     Sniff,
 }
 
-pub fn classify(content_type: Option<&str>, content_encoding: Option<&str>) -> Kind {
+pub(crate) fn classify(content_type: Option<&str>, content_encoding: Option<&str>) -> Kind {
     // Compressed bodies are bytes whatever the type says; we do not inflate them into the context.
     if content_encoding.is_some_and(|e| {
         let e = e.trim().to_ascii_lowercase();
@@ -57,7 +57,7 @@ pub fn classify(content_type: Option<&str>, content_encoding: Option<&str>) -> K
 
 /// Text if the sample is UTF-8 (an incomplete character at the very end is fine: it is a cut) and
 /// has no NUL bytes.
-pub fn looks_like_text(sample: &[u8]) -> bool {
+pub(crate) fn looks_like_text(sample: &[u8]) -> bool {
     if sample.contains(&0) {
         return false;
     }
@@ -69,7 +69,7 @@ pub fn looks_like_text(sample: &[u8]) -> bool {
 
 /// A slice of an object's text, cut to fit.
 #[derive(Debug, PartialEq, Eq)]
-pub struct TextSlice {
+pub(crate) struct TextSlice {
     pub text: String,
     /// Bytes skipped at the start because the range began inside a character.
     pub lead: usize,
@@ -79,7 +79,7 @@ pub struct TextSlice {
 
 /// Decode `bytes` (starting at object offset `offset`) as UTF-8 and keep as much as fits in `room`
 /// bytes of JSON string escaping. `None` if the bytes are not UTF-8 text.
-pub fn fit_text(bytes: &[u8], offset: u64, room: usize) -> Option<TextSlice> {
+pub(crate) fn fit_text(bytes: &[u8], offset: u64, room: usize) -> Option<TextSlice> {
     let lead = if offset > 0 {
         bytes.iter().take(3).take_while(|b| (**b & 0xC0) == 0x80).count()
     } else {

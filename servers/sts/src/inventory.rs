@@ -44,9 +44,9 @@ pub(crate) enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 5] = [Kind::S3, Kind::Dynamodb, Kind::Lambda, Kind::Logs, Kind::BedrockKb];
+    pub(crate) const ALL: [Kind; 5] = [Kind::S3, Kind::Dynamodb, Kind::Lambda, Kind::Logs, Kind::BedrockKb];
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Kind::S3 => "s3",
             Kind::Dynamodb => "dynamodb",
@@ -129,7 +129,7 @@ pub(crate) struct Run {
 }
 
 impl Run {
-    pub fn complete(&self) -> bool {
+    pub(crate) fn complete(&self) -> bool {
         self.failed == 0 && self.skipped == 0 && self.capped.is_empty()
     }
 }

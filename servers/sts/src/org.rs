@@ -47,7 +47,7 @@ pub(crate) struct Org {
 }
 
 impl Org {
-    pub fn new(core: &Core, accounts_file: Option<&Path>) -> Result<Self, ConfigError> {
+    pub(crate) fn new(core: &Core, accounts_file: Option<&Path>) -> Result<Self, ConfigError> {
         let flag_error = |message: String| ConfigError::Flag {
             flag: "--organization",
             message,
@@ -87,7 +87,7 @@ impl Org {
     }
 
     /// The role every discovered account is assumed through.
-    pub fn role_name(&self) -> &str {
+    pub(crate) fn role_name(&self) -> &str {
         self.defaults
             .get("role_name")
             .and_then(|v| v.as_str())
@@ -95,7 +95,7 @@ impl Org {
     }
 
     /// The organization's accounts (cached unless `refresh`), and whether they came from the cache.
-    pub async fn discover(&self, refresh: bool) -> Result<(Arc<Discovered>, bool), ToolError> {
+    pub(crate) async fn discover(&self, refresh: bool) -> Result<(Arc<Discovered>, bool), ToolError> {
         if refresh {
             self.cache.invalidate(&()).await;
         }

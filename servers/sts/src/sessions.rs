@@ -41,7 +41,7 @@ pub(crate) struct SessionInfo {
 }
 
 impl SessionInfo {
-    pub fn active(&self) -> bool {
+    pub(crate) fn active(&self) -> bool {
         self.expires.is_some_and(|e| e > SystemTime::now())
     }
 }
@@ -106,7 +106,7 @@ impl Keeper {
         Ok(creds)
     }
 
-    pub fn info(&self) -> SessionInfo {
+    pub(crate) fn info(&self) -> SessionInfo {
         self.0.info.lock().map(|i| i.clone()).unwrap_or_default()
     }
 }
@@ -131,14 +131,14 @@ pub(crate) struct Session {
 impl Session {
     /// Make sure the session is up (assuming the role if needed): the session's state, or the
     /// AssumeRole failure as a tool error with its code and request id.
-    pub async fn ensure(&self) -> Result<SessionInfo, ToolError> {
+    pub(crate) async fn ensure(&self) -> Result<SessionInfo, ToolError> {
         match self.keeper.get().await {
             Ok(_) => Ok(self.keeper.info()),
             Err(e) => Err(assume_error(&self.sts_target, &self.account, &e)),
         }
     }
 
-    pub fn info(&self) -> SessionInfo {
+    pub(crate) fn info(&self) -> SessionInfo {
         self.keeper.info()
     }
 }
@@ -160,7 +160,7 @@ struct ClientsInner {
 
 macro_rules! client {
     ($name:ident, $sdk:ident) => {
-        pub fn $name(&self) -> &$sdk::Client {
+        pub(crate) fn $name(&self) -> &$sdk::Client {
             self.0.$name.get_or_init(|| {
                 $sdk::Client::from_conf(
                     $sdk::config::Builder::from(&self.0.sdk)
@@ -186,7 +186,7 @@ impl Clients {
         }))
     }
 
-    pub fn region(&self) -> &str {
+    pub(crate) fn region(&self) -> &str {
         &self.0.region
     }
 
@@ -196,7 +196,7 @@ impl Clients {
     client!(logs, aws_sdk_cloudwatchlogs);
     client!(bedrock, aws_sdk_bedrockagent);
 
-    pub fn s3(&self) -> &aws_sdk_s3::Client {
+    pub(crate) fn s3(&self) -> &aws_sdk_s3::Client {
         self.0.s3.get_or_init(|| {
             // Emulators and S3-compatible stores behind an endpoint override need path-style URLs.
             let path_style = shared::aws::endpoint_override(&self.0.sdk, "S3").is_some();
@@ -210,7 +210,7 @@ impl Clients {
     }
 
     /// Where a service's calls go (named in errors). `service_env` as in `AWS_ENDPOINT_URL_<X>`.
-    pub fn target(&self, service_env: &str, host_prefix: &str) -> Target {
+    pub(crate) fn target(&self, service_env: &str, host_prefix: &str) -> Target {
         Target::new(&self.0.sdk, service_env, host_prefix, Some(&self.0.region))
     }
 }
@@ -225,7 +225,7 @@ pub(crate) struct Sessions {
 }
 
 impl Sessions {
-    pub fn new(core: &Core) -> Self {
+    pub(crate) fn new(core: &Core) -> Self {
         Self {
             home: core.sdk.region().map(|r| r.to_string()).unwrap_or_default(),
             base: core.sdk.clone(),
@@ -236,12 +236,12 @@ impl Sessions {
     }
 
     /// The server's own region.
-    pub fn home(&self) -> &str {
+    pub(crate) fn home(&self) -> &str {
         &self.home
     }
 
     /// The session of `account` (set up on first use, without calling AWS yet).
-    pub async fn session(&self, account: &Arc<Account>) -> Arc<Session> {
+    pub(crate) async fn session(&self, account: &Arc<Account>) -> Arc<Session> {
         let mut sessions = self.sessions.lock().await;
         if let Some(s) = sessions.get(&account.alias).filter(|s| s.account.id == account.id) {
             return s.clone();
@@ -274,12 +274,12 @@ impl Sessions {
     }
 
     /// The session of `account` if one was set up, without setting one up.
-    pub async fn existing(&self, alias: &str) -> Option<Arc<Session>> {
+    pub(crate) async fn existing(&self, alias: &str) -> Option<Arc<Session>> {
         self.sessions.lock().await.get(alias).cloned()
     }
 
     /// The clients of `account` (`None`: the server's own credentials) in `region`.
-    pub async fn clients(&self, account: Option<&Arc<Account>>, region: &str) -> Clients {
+    pub(crate) async fn clients(&self, account: Option<&Arc<Account>>, region: &str) -> Clients {
         let key = (account.map_or(String::new(), |a| a.alias.clone()), region.to_owned());
         if let Some(c) = self.clients.lock().ok().and_then(|m| m.get(&key).cloned()) {
             return c;
@@ -297,7 +297,7 @@ impl Sessions {
 
     /// The region a single-region call runs in: its `region`, else the server's region if the
     /// account allows it, else the account's first region.
-    pub fn region_for(&self, account: Option<&Arc<Account>>, region: Option<&str>) -> String {
+    pub(crate) fn region_for(&self, account: Option<&Arc<Account>>, region: Option<&str>) -> String {
         if let Some(r) = region {
             return r.to_owned();
         }

@@ -8,7 +8,7 @@ use shared::{Page, PageArgs, ToolResult};
 use crate::BedrockKbServer;
 
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct ListParams {
+pub(crate) struct ListParams {
     /// Ignore the cache and ask AWS again.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub refresh: bool,

@@ -28,13 +28,13 @@ const HOW_TO_UNCLIP: &str = "a clipped chunk is cut to share the budget with the
 
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "UPPERCASE")]
-pub enum SearchType {
+pub(crate) enum SearchType {
     Hybrid,
     Semantic,
 }
 
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct RetrieveParams {
+pub(crate) struct RetrieveParams {
     pub knowledge_base_id: String,
     pub query: String,
     /// Results per page (default 5).
@@ -63,7 +63,7 @@ pub struct RetrieveParams {
 }
 
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct GenerateParams {
+pub(crate) struct GenerateParams {
     pub knowledge_base_id: String,
     pub query: String,
     /// Model id, ARN or inference profile.

@@ -30,9 +30,9 @@ use aws_sdk_bedrockagent::types::{
 use serde_json::{Value, json};
 
 /// The reranking model the fake has enabled (anything else is "not enabled").
-pub const RERANK_MODEL: &str = "amazon.rerank-v1:0";
+pub(crate) const RERANK_MODEL: &str = "amazon.rerank-v1:0";
 /// The generating model the fake has enabled.
-pub const GEN_MODEL: &str = "anthropic.claude-3-haiku-20240307-v1:0";
+pub(crate) const GEN_MODEL: &str = "anthropic.claude-3-haiku-20240307-v1:0";
 
 /// A fake endpoint for both Bedrock Agent services, backed by moto for the control plane.
 pub struct Rig {
@@ -133,7 +133,7 @@ impl Rig {
 }
 
 /// Create a knowledge base with the SDK (through a pass-through rig); its id.
-pub async fn create_kb(agent: &aws_sdk_bedrockagent::Client, name: &str, tags: &[(&str, &str)]) -> String {
+pub(crate) async fn create_kb(agent: &aws_sdk_bedrockagent::Client, name: &str, tags: &[(&str, &str)]) -> String {
     let config = KnowledgeBaseConfiguration::builder()
         .r#type(KnowledgeBaseType::Vector)
         .vector_knowledge_base_configuration(
@@ -192,7 +192,7 @@ pub async fn create_kb(agent: &aws_sdk_bedrockagent::Client, name: &str, tags: &
 
 /// A knowledge base named `{prefix}-kb` created through a short-lived rig (contract set-up; the
 /// contract's teardown deletes it).
-pub async fn one_kb(prefix: &str) -> String {
+pub(crate) async fn one_kb(prefix: &str) -> String {
     let rig = Rig::start().await;
     let name = format!("{prefix}-kb");
     create_kb(&rig.agent().await, &name, &[]).await;
@@ -200,7 +200,7 @@ pub async fn one_kb(prefix: &str) -> String {
 }
 
 /// A unique knowledge base name prefix.
-pub fn prefix(what: &str) -> String {
+pub(crate) fn prefix(what: &str) -> String {
     unique(what).replace('-', "_")
 }
 
@@ -294,7 +294,7 @@ fn moto(method: &str, path_and_query: &str, headers: &[(String, String)], body: 
 
 /// Delete knowledge bases from moto (blocking: runs in `Drop`, also when a test fails). moto
 /// picks the backend from the signing scope, so a dummy bedrock scope is enough.
-pub fn delete_kbs(ids: impl IntoIterator<Item = String>) {
+pub(crate) fn delete_kbs(ids: impl IntoIterator<Item = String>) {
     let auth = (
         "authorization".to_owned(),
         "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/bedrock/aws4_request, SignedHeaders=host, Signature=0"
@@ -322,7 +322,7 @@ impl Drop for Rig {
 }
 
 /// Contract teardown: delete the knowledge base named `name` (made by [`one_kb`]).
-pub async fn drop_kb_named(name: &str) {
+pub(crate) async fn drop_kb_named(name: &str) {
     let rig = Rig::start().await;
     let agent = rig.agent().await;
     let mut token = None;
@@ -415,7 +415,7 @@ fn meta(team: &str, year: u32, tags: &[&str], ds: &str, public: bool, title: &st
 
 /// Twelve chunks in score order: text from five source types, an image and a table row, plus a
 /// long chunk (team `archive`) for clipping.
-pub fn corpus() -> Vec<Value> {
+pub(crate) fn corpus() -> Vec<Value> {
     vec![
         text(
             "c01",
@@ -669,7 +669,7 @@ fn generate(r: &Request, known: &HashSet<String>, corpus: &[Value], sessions: &m
 
 /// The service's filter semantics over one chunk's metadata; an unknown operator or a malformed
 /// operand is an error, as the service's ValidationException would be.
-pub fn matches(f: &Value, meta: &Value) -> Result<bool, String> {
+pub(crate) fn matches(f: &Value, meta: &Value) -> Result<bool, String> {
     let obj = f.as_object().ok_or("a filter must be an object")?;
     if obj.len() != 1 {
         return Err(format!("a filter must have exactly one operator, has {}", obj.len()));
@@ -731,7 +731,7 @@ pub fn matches(f: &Value, meta: &Value) -> Result<bool, String> {
 }
 
 /// The chunk ids (metadata `x-amz-bedrock-kb-chunk-id`) of results, in order.
-pub fn ids(results: &[Value]) -> Vec<String> {
+pub(crate) fn ids(results: &[Value]) -> Vec<String> {
     results
         .iter()
         .map(|r| {
@@ -744,7 +744,7 @@ pub fn ids(results: &[Value]) -> Vec<String> {
 }
 
 /// The corpus ids a filter selects, in score order, by the fake's own semantics.
-pub fn expected(filter: &Value) -> Vec<String> {
+pub(crate) fn expected(filter: &Value) -> Vec<String> {
     ids(&corpus()
         .into_iter()
         .filter(|d| matches(filter, &d["metadata"]).unwrap())

@@ -32,7 +32,7 @@ values as `parameters` (plain JSON). A SELECT without a key condition scans the 
 next_cursor.";
 
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct ExecutePartiqlParams {
+pub(crate) struct ExecutePartiqlParams {
     /// One statement.
     pub statement: String,
     /// Values for the `?` placeholders, in order.

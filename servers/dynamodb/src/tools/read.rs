@@ -73,7 +73,7 @@ where
 }
 
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct GetItemParams {
+pub(crate) struct GetItemParams {
     pub table: String,
     /// Primary key, e.g. {"pk": "a", "sk": 5}.
     pub key: Value,
@@ -84,7 +84,7 @@ pub struct GetItemParams {
 }
 
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct BatchTableRequest {
+pub(crate) struct BatchTableRequest {
     /// Primary keys.
     pub keys: Vec<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -94,7 +94,7 @@ pub struct BatchTableRequest {
 }
 
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct BatchGetItemsParams {
+pub(crate) struct BatchGetItemsParams {
     /// Table -> {keys: [...]}, 100 keys at most.
     pub requests: BTreeMap<String, BatchTableRequest>,
 }

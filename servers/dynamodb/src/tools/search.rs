@@ -28,7 +28,7 @@ const DEFAULT_PAGE: u32 = 100;
 const DEFAULT_MAX_READ: u32 = 1_000;
 
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct QueryParams {
+pub(crate) struct QueryParams {
     pub table: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub index: Option<String>,
@@ -48,7 +48,7 @@ pub struct QueryParams {
 }
 
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct ScanParams {
+pub(crate) struct ScanParams {
     pub table: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub index: Option<String>,
@@ -66,7 +66,7 @@ pub struct ScanParams {
 
 /// What query and scan share: filter, projection, expression maps, consistency and paging.
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct ReadOptions {
+pub(crate) struct ReadOptions {
     /// FilterExpression (applied after reading).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filter_expression: Option<String>,

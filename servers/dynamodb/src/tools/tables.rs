@@ -12,7 +12,7 @@ pub(crate) const LIST_TABLES: Op = Op::new("dynamodb", "ListTables", "dynamodb:L
 const MAX_LIST_CALLS: usize = 10;
 
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct ListTablesParams {
+pub(crate) struct ListTablesParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prefix: Option<String>,
     /// Default 100.
@@ -24,7 +24,7 @@ pub struct ListTablesParams {
 }
 
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct DescribeTableParams {
+pub(crate) struct DescribeTableParams {
     pub table: String,
     #[serde(default)]
     pub refresh: bool,

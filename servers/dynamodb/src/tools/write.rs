@@ -22,7 +22,7 @@ pub(crate) const UPDATE_ITEM: Op = Op::new("dynamodb", "UpdateItem", "dynamodb:U
 pub(crate) const DELETE_ITEM: Op = Op::new("dynamodb", "DeleteItem", "dynamodb:DeleteItem");
 
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct PutItemParams {
+pub(crate) struct PutItemParams {
     pub table: String,
     /// The whole item, key attributes included.
     pub item: Value,
@@ -33,7 +33,7 @@ pub struct PutItemParams {
 }
 
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct UpdateItemParams {
+pub(crate) struct UpdateItemParams {
     pub table: String,
     /// Primary key, e.g. {"pk": "a", "sk": 5}.
     pub key: Value,
@@ -48,7 +48,7 @@ pub struct UpdateItemParams {
 }
 
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct DeleteItemParams {
+pub(crate) struct DeleteItemParams {
     pub table: String,
     /// Primary key, e.g. {"pk": "a", "sk": 5}.
     pub key: Value,
@@ -59,7 +59,7 @@ pub struct DeleteItemParams {
 /// The optional condition every write takes, and the expression maps it (and an update
 /// expression) use.
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct Condition {
+pub(crate) struct Condition {
     /// ConditionExpression, e.g. "attribute_not_exists(pk)".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub condition_expression: Option<String>,

@@ -2,11 +2,13 @@
 //! fake Lambda control plane for the Invoke paths is here.
 
 use aws_mcp_tests::fake::Fake;
-pub use aws_mcp_tests::fixtures::lambda::{Spec, client as lambda, create_function, create_many, delete_functions};
+pub(crate) use aws_mcp_tests::fixtures::lambda::{
+    Spec, client as lambda, create_function, create_many, delete_functions,
+};
 use serde_json::Value;
 
 /// A fake function configuration (GetFunctionConfiguration / ListFunctions entry).
-pub fn config(name: &str, timeout: u32, state: &str) -> Value {
+pub(crate) fn config(name: &str, timeout: u32, state: &str) -> Value {
     serde_json::json!({
         "FunctionName": name,
         "FunctionArn": format!("arn:aws:lambda:us-east-1:000000000000:function:{name}"),
@@ -19,7 +21,7 @@ pub fn config(name: &str, timeout: u32, state: &str) -> Value {
 }
 
 /// Serve GetFunctionConfiguration from `configs` (name → (timeout, state)) on `fake`.
-pub fn serve_configs(fake: &Fake, configs: &'static [(&'static str, u32, &'static str)]) {
+pub(crate) fn serve_configs(fake: &Fake, configs: &'static [(&'static str, u32, &'static str)]) {
     fake.on_json(
         "GetFunctionConfiguration",
         "GET /2015-03-31/functions/{name}/configuration",

@@ -28,7 +28,7 @@ const MAX_SCAN_PAGES: usize = 20;
 const SCAN_TIME: Duration = Duration::from_secs(20);
 
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct FilterParams {
+pub(crate) struct FilterParams {
     /// Group names or ARNs.
     #[schemars(length(min = 1, max = 10))]
     pub log_groups: Vec<String>,
@@ -61,7 +61,7 @@ pub(crate) struct Scan {
 }
 
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct TailParams {
+pub(crate) struct TailParams {
     pub log_group: String,
     pub log_stream: String,
     /// Read forward from here (default: the last events).

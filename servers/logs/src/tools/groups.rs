@@ -17,14 +17,14 @@ const MAX_PAGES: usize = 10;
 
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum Class {
+pub(crate) enum Class {
     Standard,
     InfrequentAccess,
     Delivery,
 }
 
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct GroupsParams {
+pub(crate) struct GroupsParams {
     /// Names starting with this.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prefix: Option<String>,
@@ -39,14 +39,14 @@ pub struct GroupsParams {
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum StreamOrder {
+pub(crate) enum StreamOrder {
     #[default]
     LastEvent,
     Name,
 }
 
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct StreamsParams {
+pub(crate) struct StreamsParams {
     pub log_group: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order: Option<StreamOrder>,

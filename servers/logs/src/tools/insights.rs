@@ -42,7 +42,7 @@ pub(crate) const MAX_RESTORES: usize = 10;
 const ERROR_REGEX: &str = "(?i)(error|exception|fail|fatal|panic|timed? ?out)";
 
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct QueryParams {
+pub(crate) struct QueryParams {
     /// Group names or ARNs.
     #[schemars(length(min = 1, max = 50))]
     pub log_groups: Vec<String>,
@@ -70,7 +70,7 @@ pub struct QueryParams {
 }
 
 #[derive(Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct ResultsParams {
+pub(crate) struct ResultsParams {
     pub query_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 10000))]
@@ -82,12 +82,12 @@ pub struct ResultsParams {
 }
 
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct StopParams {
+pub(crate) struct StopParams {
     pub query_id: String,
 }
 
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct PatternsParams {
+pub(crate) struct PatternsParams {
     #[schemars(length(min = 1, max = 50))]
     pub log_groups: Vec<String>,
     /// Default 24h.

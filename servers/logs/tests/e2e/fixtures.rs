@@ -33,18 +33,18 @@ impl At {
     }
 }
 
-pub async fn client(at: At) -> Client {
+pub(crate) async fn client(at: At) -> Client {
     at.require();
     Client::new(&sdk_config_at(&at.url()).await)
 }
 
 /// A fake secret planted in some messages; the redaction must mask it.
-pub const SECRET: &str = "AKIAIOSFODNN7EXAMPLE";
-pub const PASSWORD: &str = "hunter2-Sup3rS3cret";
+pub(crate) const SECRET: &str = "AKIAIOSFODNN7EXAMPLE";
+pub(crate) const PASSWORD: &str = "hunter2-Sup3rS3cret";
 
 /// One event as made: stream, epoch ms, message.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Made {
+pub(crate) struct Made {
     pub stream: String,
     pub ts: i64,
     pub message: String,
@@ -52,7 +52,7 @@ pub struct Made {
 
 /// A new group `{prefix}-…` with `streams` streams of `per_stream` events each, at 1 ms steps
 /// starting 30 minutes ago. Every 10th event is an ERROR line; every 25th carries fake secrets.
-pub async fn group_with_events(at: At, prefix: &str, streams: usize, per_stream: usize) -> (String, Vec<Made>) {
+pub(crate) async fn group_with_events(at: At, prefix: &str, streams: usize, per_stream: usize) -> (String, Vec<Made>) {
     let logs = client(at).await;
     let group = unique(prefix);
     create_group(&logs, &group).await;
@@ -81,7 +81,7 @@ pub async fn group_with_events(at: At, prefix: &str, streams: usize, per_stream:
     (group, made)
 }
 
-pub async fn create_group(logs: &Client, group: &str) {
+pub(crate) async fn create_group(logs: &Client, group: &str) {
     logs.create_log_group()
         .log_group_name(group)
         .send()
@@ -90,7 +90,7 @@ pub async fn create_group(logs: &Client, group: &str) {
 }
 
 /// Create `stream` in `group` and put `events` (in batches CloudWatch accepts).
-pub async fn put(logs: &Client, group: &str, stream: &str, events: &[Made]) {
+pub(crate) async fn put(logs: &Client, group: &str, stream: &str, events: &[Made]) {
     logs.create_log_stream()
         .log_group_name(group)
         .log_stream_name(stream)
@@ -119,7 +119,7 @@ pub async fn put(logs: &Client, group: &str, stream: &str, events: &[Made]) {
 }
 
 /// A group named `{prefix}-…` with one stream and one event (the contract's resource).
-pub async fn small_group(prefix: String) -> String {
+pub(crate) async fn small_group(prefix: String) -> String {
     let logs = client(At::LocalStack).await;
     let group = unique(&prefix);
     create_group(&logs, &group).await;

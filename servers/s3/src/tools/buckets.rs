@@ -12,7 +12,7 @@ use crate::S3Server;
 pub(crate) const LIST_BUCKETS: Op = Op::new("s3", "ListBuckets", "s3:ListAllMyBuckets");
 
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct ListBucketsParams {
+pub(crate) struct ListBucketsParams {
     /// Only buckets whose name starts with this.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prefix: Option<String>,
@@ -28,7 +28,7 @@ struct BucketOut {
 }
 
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct BucketParams {
+pub(crate) struct BucketParams {
     /// Bucket name.
     pub bucket: String,
 }

@@ -12,7 +12,7 @@ use crate::S3Server;
 pub(crate) const LIST_OBJECTS: Op = Op::new("s3", "ListObjectsV2", "s3:ListBucket");
 
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct ListObjectsParams {
+pub(crate) struct ListObjectsParams {
     /// Bucket name.
     pub bucket: String,
     /// Only keys starting with this (e.g. "logs/2024/").
@@ -43,7 +43,7 @@ enum Entry {
 }
 
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct FindObjectsParams {
+pub(crate) struct FindObjectsParams {
     /// Bucket name.
     pub bucket: String,
     /// Glob: `*` and `?` stay within one path segment, `**` spans segments, `{a,b}` alternates.

@@ -25,7 +25,7 @@ const MAX_EXPIRY_SECS: u64 = 12 * 3600;
 const SNIFF_BYTES: u64 = 4096;
 
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct ObjectParams {
+pub(crate) struct ObjectParams {
     /// Bucket name.
     pub bucket: String,
     /// Object key.
@@ -36,7 +36,7 @@ pub struct ObjectParams {
 }
 
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct GetObjectParams {
+pub(crate) struct GetObjectParams {
     /// Bucket name.
     pub bucket: String,
     /// Object key.
@@ -54,7 +54,7 @@ pub struct GetObjectParams {
 }
 
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct PresignParams {
+pub(crate) struct PresignParams {
     /// Bucket name.
     pub bucket: String,
     /// Object key.

@@ -17,7 +17,7 @@ pub(crate) const COPY_OBJECT: Op = Op::new("s3", "CopyObject", "s3:PutObject");
 pub(crate) const DELETE_OBJECT: Op = Op::new("s3", "DeleteObject", "s3:DeleteObject");
 
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct PutObjectParams {
+pub(crate) struct PutObjectParams {
     /// Bucket name.
     pub bucket: String,
     /// Object key.
@@ -40,7 +40,7 @@ pub struct PutObjectParams {
 }
 
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct CopyObjectParams {
+pub(crate) struct CopyObjectParams {
     /// Bucket to copy from.
     pub source_bucket: String,
     /// Key to copy from.
@@ -55,7 +55,7 @@ pub struct CopyObjectParams {
 }
 
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct DeleteObjectParams {
+pub(crate) struct DeleteObjectParams {
     /// Bucket name.
     pub bucket: String,
     /// Object key.

@@ -55,7 +55,7 @@ fn zip_one(name: &str, body: &[u8]) -> Vec<u8> {
 }
 
 /// What one account holds in one region: a bucket, a log group and a function, named after both.
-pub async fn populate(a: &TestAccount, region: &str, tag: &str) -> [(String, String); 3] {
+pub(crate) async fn populate(a: &TestAccount, region: &str, tag: &str) -> [(String, String); 3] {
     let bucket = format!("{tag}-{}-{region}", a.alias);
     bucket_in(&a.id, region, &bucket).await;
     let group = format!("/{tag}/{}/{region}", a.alias);

@@ -20,7 +20,7 @@ pub type Build<C> = fn(&SdkConfig, &str) -> C;
 #[macro_export]
 macro_rules! regional_client {
     ($sdk:ident) => {
-        |sdk: &aws_types::SdkConfig, region: &str| {
+        |sdk: &$crate::aws_types::SdkConfig, region: &str| {
             $sdk::Client::from_conf(
                 $sdk::config::Builder::from(sdk)
                     .region($sdk::config::Region::new(region.to_owned()))

@@ -69,3 +69,5 @@ pub use crate::page::{Page, PageArgs};
 pub use crate::redact::Redactor;
 pub use crate::safety::Allowlist;
 pub use crate::serve::{Server, run, serve};
+/// For macros that name SDK types in server crates.
+pub use aws_types;

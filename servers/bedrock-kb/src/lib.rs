@@ -186,30 +186,20 @@ impl shared::Server for BedrockKbServer {
         core.drop_nulls = true;
         // Chunks and answers quote documents: secrets in them are masked unless --no-redact.
         core.redact_results = true;
-        let kbs = Allowlist::new("knowledge base", "--kb", &cli.kbs).map_err(|e| ConfigError::Flag {
-            flag: "--kb",
-            message: e.to_string(),
-        })?;
+        let kbs = Allowlist::from_flag("knowledge base", "--kb", &cli.kbs)?;
         let tags = parse_tags(&cli.kb_tags)?;
         let router = core.gate(Self::all_tools(), TOOLS)?;
-        let agent = ClientPool::new(&core, "BEDROCK_AGENT", "bedrock-agent", |sdk, region| {
-            aws_sdk_bedrockagent::Client::from_conf(
-                aws_sdk_bedrockagent::config::Builder::from(sdk)
-                    .region(aws_sdk_bedrockagent::config::Region::new(region.to_owned()))
-                    .build(),
-            )
-        });
+        let agent = ClientPool::new(
+            &core,
+            "BEDROCK_AGENT",
+            "bedrock-agent",
+            shared::regional_client!(aws_sdk_bedrockagent),
+        );
         let runtime = ClientPool::new(
             &core,
             "BEDROCK_AGENT_RUNTIME",
             "bedrock-agent-runtime",
-            |sdk, region| {
-                aws_sdk_bedrockagentruntime::Client::from_conf(
-                    aws_sdk_bedrockagentruntime::config::Builder::from(sdk)
-                        .region(aws_sdk_bedrockagentruntime::config::Region::new(region.to_owned()))
-                        .build(),
-                )
-            },
+            shared::regional_client!(aws_sdk_bedrockagentruntime),
         );
         let catalog = core.cache(100);
         Ok(Self {

@@ -112,20 +112,16 @@ impl shared::Server for DynamoServer {
 
     fn new(mut core: Core, cli: &Cli) -> Result<Self, ConfigError> {
         shared::error::set_server_hints(hints);
-        let tables = Allowlist::new("table", "--table", &cli.tables).map_err(|e| ConfigError::Flag {
-            flag: "--table",
-            message: format!("not a valid glob pattern: {e}"),
-        })?;
+        let tables = Allowlist::from_flag("table", "--table", &cli.tables)?;
         // Items are the user's data: secrets in them are masked unless --no-redact.
         core.redact_results = true;
         let router = core.gate(Self::all_routers(), TOOLS)?;
-        let clients = ClientPool::new(&core, "DYNAMODB", "dynamodb", |sdk, region| {
-            Client::from_conf(
-                aws_sdk_dynamodb::config::Builder::from(sdk)
-                    .region(aws_sdk_dynamodb::config::Region::new(region.to_owned()))
-                    .build(),
-            )
-        });
+        let clients = ClientPool::new(
+            &core,
+            "DYNAMODB",
+            "dynamodb",
+            shared::regional_client!(aws_sdk_dynamodb),
+        );
         let inner = Inner {
             router,
             clients,

@@ -198,10 +198,7 @@ impl shared::Server for LambdaServer {
         shared::error::set_server_hints(hints);
         // Nothing in Lambda's output is meaningfully null.
         core.drop_nulls = true;
-        let allow = Allowlist::new("function", "--function", &cli.functions).map_err(|e| ConfigError::Flag {
-            flag: "--function",
-            message: format!("not a valid glob pattern: {e}"),
-        })?;
+        let allow = Allowlist::from_flag("function", "--function", &cli.functions)?;
         if cli.function_tools && !cli.common.allow_invoke {
             return Err(ConfigError::Flag {
                 flag: "--function-tools",

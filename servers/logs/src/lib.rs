@@ -150,18 +150,14 @@ impl shared::Server for LogsServer {
     fn new(mut core: Core, cli: &Cli) -> Result<Self, ConfigError> {
         // Absent says the same as null in fewer tokens; nothing in log output is meaningfully null.
         core.drop_nulls = true;
-        let groups = Allowlist::new("log group", "--log-group", &cli.groups).map_err(|e| ConfigError::Flag {
-            flag: "--log-group",
-            message: e.to_string(),
-        })?;
+        let groups = Allowlist::from_flag("log group", "--log-group", &cli.groups)?;
         let router = core.gate(Self::all_tools(), TOOLS)?;
-        let clients = shared::ClientPool::new(&core, "CLOUDWATCH_LOGS", "logs", |sdk, region| {
-            Client::from_conf(
-                aws_sdk_cloudwatchlogs::config::Builder::from(sdk)
-                    .region(aws_sdk_cloudwatchlogs::config::Region::new(region.to_owned()))
-                    .build(),
-            )
-        });
+        let clients = shared::ClientPool::new(
+            &core,
+            "CLOUDWATCH_LOGS",
+            "logs",
+            shared::regional_client!(aws_sdk_cloudwatchlogs),
+        );
         let inner = Inner {
             router,
             clients,

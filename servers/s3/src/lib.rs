@@ -108,10 +108,7 @@ impl shared::Server for S3Server {
         // Object text and metadata are the user's data: secrets in them are masked unless --no-redact.
         core.redact_results = true;
         shared::error::set_server_hints(hints);
-        let buckets = Allowlist::new("bucket", "--bucket", &cli.buckets).map_err(|e| ConfigError::Flag {
-            flag: "--bucket",
-            message: format!("not a valid glob pattern: {e}"),
-        })?;
+        let buckets = Allowlist::from_flag("bucket", "--bucket", &cli.buckets)?;
         let router = core.gate(Self::all_routers(), TOOLS)?;
         let inner = Inner {
             router,

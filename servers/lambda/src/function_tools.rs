@@ -391,8 +391,8 @@ fn build(mut candidates: Vec<Candidate>, reserved: &BTreeSet<String>) -> State {
         let defs: Vec<(Definition, bool)> = match &c.definitions {
             Some(defs) => defs.iter().cloned().map(|d| (d, false)).collect(),
             None => {
-                let schema = json!({"type": "object", "properties": {"event": {
-                    "type": "object", "description": "The event the function receives (default {})"}}});
+                // An open object: the arguments are the event, as the Gateway sends them.
+                let schema = json!({"type": "object", "properties": {}, "additionalProperties": true});
                 let description = c
                     .description
                     .clone()
@@ -477,7 +477,7 @@ fn build(mut candidates: Vec<Candidate>, reserved: &BTreeSet<String>) -> State {
 impl LambdaServer {
     /// Run a function tool: the bare arguments (a default tool: its `event`) as the payload, the
     /// Gateway's client context, a function error as a tool error.
-    pub(crate) async fn call_function_tool(&self, route: &Route, mut args: JsonObject) -> ToolResult {
+    pub(crate) async fn call_function_tool(&self, route: &Route, args: JsonObject) -> ToolResult {
         let call = shared::context::current();
         if call.account.is_some() {
             return Err(ToolError::invalid(
@@ -501,11 +501,7 @@ impl LambdaServer {
             ));
         }
         self.inner.allow.check(&route.function)?;
-        let payload = if route.default {
-            args.remove("event").unwrap_or_else(|| json!({}))
-        } else {
-            Value::Object(args)
-        };
+        let payload = Value::Object(args);
         let payload = serde_json::to_vec(&payload).map_err(|e| ToolError::Other(format!("payload: {e}")))?;
         let f = FunctionRef {
             name: route.function.clone(),

@@ -267,8 +267,8 @@ async fn new_and_deleted_functions_appear_without_a_restart_with_list_changed() 
     lambda.set(&["inventory", "greeter"]);
     let seen = s.wait_for_change(seen).await;
     assert!(s.names().await.contains(&"greeter".to_owned()));
-    // A function without definitions takes its event as `event`.
-    let r = s.call("greeter", json!({"event": {"name": "Ada"}})).await;
+    // A function without definitions takes an open object: the arguments are its event.
+    let r = s.call("greeter", json!({"name": "Ada"})).await;
     assert_ne!(r.is_error, Some(true), "{r:?}");
     let sent = lambda.fake.requests_for("Invoke");
     assert_eq!(sent.last().unwrap().json(), &json!({"name": "Ada"}));

@@ -6,6 +6,16 @@
 use std::time::Duration;
 
 use aws_config::{BehaviorVersion, Region, retry::RetryConfig, timeout::TimeoutConfig};
+use aws_smithy_runtime_api::{
+    box_error::BoxError,
+    client::{
+        connector_metadata::ConnectorMetadata,
+        http::{HttpClient, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector},
+        runtime_components::{RuntimeComponents, RuntimeComponentsBuilder},
+        runtime_plugin::RuntimePlugin,
+    },
+};
+use aws_smithy_types::config_bag::ConfigBag;
 use aws_types::{SdkConfig, app_name::AppName};
 
 use crate::config::CommonArgs;
@@ -55,6 +65,9 @@ pub async fn load(server: &str, version: &str, args: &CommonArgs) -> Result<SdkC
     if let Some(url) = &args.endpoint_url {
         loader = loader.endpoint_url(url);
     }
+    if let Some(client) = lazy_roots_https_client() {
+        loader = loader.http_client(client);
+    }
     let sdk = loader.load().await;
     if sdk.region().is_none() {
         let profile = args
@@ -66,6 +79,41 @@ pub async fn load(server: &str, version: &str, args: &CommonArgs) -> Result<SdkC
         return Err(ConfigError::NoRegion { profile });
     }
     Ok(sdk)
+}
+
+/// The SDK's own default HTTPS client (hyper 1, rustls with aws-lc, proxy settings from the
+/// environment), one for every client of the process, which loads the system's trusted roots with
+/// its first connection rather than when a client is built. The SDK loads them eagerly, and
+/// aws-config builds an STS client inside `load()`: every file of /etc/ssl/certs was read and
+/// parsed (1.5–3 ms) before the server could answer `initialize`.
+fn lazy_roots_https_client() -> Option<SharedHttpClient> {
+    let plugin = aws_smithy_runtime::client::defaults::default_http_client_plugin_v2(BehaviorVersion::latest())?;
+    let inner = plugin
+        .runtime_components(&RuntimeComponentsBuilder::new("aws-mcp"))
+        .http_client()?;
+    Some(SharedHttpClient::new(LazyRoots(inner)))
+}
+
+#[derive(Debug)]
+struct LazyRoots(SharedHttpClient);
+
+impl HttpClient for LazyRoots {
+    fn http_connector(&self, settings: &HttpConnectorSettings, components: &RuntimeComponents) -> SharedHttpConnector {
+        self.0.http_connector(settings, components)
+    }
+
+    /// The wrapped client builds a connector here only to load the roots early: skipped.
+    fn validate_base_client_config(&self, _: &RuntimeComponentsBuilder, _: &ConfigBag) -> Result<(), BoxError> {
+        Ok(())
+    }
+
+    fn validate_final_config(&self, components: &RuntimeComponents, cfg: &ConfigBag) -> Result<(), BoxError> {
+        self.0.validate_final_config(components, cfg)
+    }
+
+    fn connector_metadata(&self) -> Option<ConnectorMetadata> {
+        self.0.connector_metadata()
+    }
 }
 
 /// The endpoint override for a service, if any: `AWS_ENDPOINT_URL_<SERVICE>` wins over the global
@@ -149,4 +197,23 @@ where
     let result = fut.await;
     crate::audit::record_request_id(result.request_id());
     result.map_err(|e| crate::ToolError::from_sdk(op, target, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The SDK's default client is there to wrap (the `default-https-client` feature): without it
+    /// every service client would quietly get its own, eager one again.
+    #[test]
+    fn the_default_https_client_is_wrapped() {
+        let client = lazy_roots_https_client().expect("the SDK's default HTTPS client");
+        assert!(format!("{client:?}").contains("LazyRoots"));
+        let components = RuntimeComponentsBuilder::new("test");
+        assert!(
+            client
+                .validate_base_client_config(&components, &ConfigBag::base())
+                .is_ok()
+        );
+    }
 }

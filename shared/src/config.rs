@@ -101,6 +101,17 @@ pub struct CommonArgs {
     #[arg(long, env = "MCP_NO_REDACT")]
     pub no_redact: bool,
 
+    /// Also write one DynamoDB item per tool call to this table (name or ARN; string partition key
+    /// `call_id`): caller, time, server, tool, account, outcome, AWS request ids, never argument
+    /// values. Written in the background with the server's own credentials.
+    #[arg(long, env = "MCP_AUDIT_TABLE", value_name = "TABLE")]
+    pub audit_table: Option<String>,
+
+    /// Refuse a tool call (kind `audit_unavailable`) when its audit record cannot be written to
+    /// --audit-table first: no call runs unaudited.
+    #[arg(long, env = "MCP_AUDIT_REQUIRED")]
+    pub audit_required: bool,
+
     /// Print the least-privilege IAM policy for these flags as JSON and exit.
     #[arg(long)]
     pub print_iam_policy: bool,
@@ -176,6 +187,16 @@ mod tests {
         assert_eq!(cli.common.bind.to_string(), DEFAULT_BIND);
         assert_eq!(cli.common.print_tool_schemas, Some(SchemaFormat::Gateway));
         assert!(Cli::try_parse_from(["x", "--print-tool-schemas", "openapi"]).is_err());
+    }
+
+    #[test]
+    fn audit_table_flags() {
+        let cli = Cli::try_parse_from(["x", "--audit-table", "mcp-audit", "--audit-required"]).unwrap();
+        assert_eq!(cli.common.audit_table.as_deref(), Some("mcp-audit"));
+        assert!(cli.common.audit_required);
+        let cli = Cli::try_parse_from(["x"]).unwrap();
+        assert_eq!(cli.common.audit_table, None);
+        assert!(!cli.common.audit_required);
     }
 
     #[test]

@@ -64,6 +64,8 @@ pub struct Core {
     pub confirm_destructive: bool,
     /// How long clients may cache `tools/list` (shorter for servers whose tools change).
     pub list_ttl_ms: u64,
+    /// `--audit-table`: one DynamoDB item per tool call.
+    pub audit_table: Option<Arc<crate::audit_table::AuditTable>>,
     args: Arc<CommonArgs>,
     gated: Arc<Mutex<GateInfo>>,
     peers: Arc<Mutex<Vec<Peer<RoleServer>>>>,
@@ -99,6 +101,7 @@ impl Core {
                 message: format!("`{bad}` is not a region name like us-east-1"),
             });
         }
+        let audit_table = crate::audit_table::AuditTable::from_args(args, &sdk)?;
         Ok(Self {
             name,
             version,
@@ -114,6 +117,7 @@ impl Core {
             regions: regions.into(),
             confirm_destructive: args.confirm_destructive,
             list_ttl_ms: STATIC_LIST_TTL_MS,
+            audit_table,
             args: Arc::new(args.clone()),
             gated: Arc::default(),
             peers: Arc::default(),
@@ -185,12 +189,20 @@ impl Core {
         if self.allow_writes {
             return None;
         }
-        Some(self.iam_policy(Vec::new()).to_string().into())
+        Some(self.tools_policy(Vec::new()).to_string().into())
     }
 
     /// The least-privilege policy for the listed tools (`--print-iam-policy`), plus `extra`
     /// statements the server adds (e.g. reading tool schemas from S3).
     pub fn iam_policy(&self, mut extra: Vec<Value>) -> Value {
+        // The audit table is written with the server's own credentials: never in a session policy.
+        if let Some(table) = &self.audit_table {
+            extra.push(table.policy_statement(&self.sdk));
+        }
+        self.tools_policy(extra)
+    }
+
+    fn tools_policy(&self, mut extra: Vec<Value>) -> Value {
         let actions = self.gated.lock().map(|i| i.actions.clone()).unwrap_or_default();
         if let Some(accounts) = &self.accounts {
             let roles: Vec<&str> = accounts.all().map(|a| a.role_arn.as_str()).collect();
@@ -282,6 +294,10 @@ impl Core {
         let started = Instant::now();
         let tool = request.name.to_string();
         let caller = audit::caller_of(&context);
+        let mut record = self
+            .audit_table
+            .as_ref()
+            .map(|_| crate::audit_table::Record::start(self.name, self.version, &tool, caller.clone()));
         let router = server.tools().1;
         let definition = match router.get(&tool) {
             Some(t) => Some(t.clone()),
@@ -307,8 +323,17 @@ impl Core {
         };
         let (response, request_ids) = match prepared {
             Err(e) => (e.into_call_tool_result(), Vec::new()),
-            Ok((call, args)) => {
+            Ok((call, args)) => 'run: {
                 account_label = call.account.as_ref().map(|a| a.label());
+                // --audit-required: the record is written before the tool runs, or the tool does not run.
+                if let (Some(table), Some(record)) = (&self.audit_table, record.as_mut())
+                    && table.required()
+                {
+                    record.account = account_label.clone();
+                    if let Err(refusal) = table.before(record).await {
+                        break 'run (Ok(refusal.into()), Vec::new());
+                    }
+                }
                 let mut request = request;
                 request.arguments = Some(args.clone());
                 let run = async {
@@ -348,7 +373,7 @@ impl Core {
             Ok(_) => ("ok".to_owned(), None),
             Err(e) => ("rejected".to_owned(), Some(e.code.0.to_string())),
         };
-        audit::tool_call(&audit::ToolCall {
+        let line = audit::ToolCall {
             server: self.name,
             tool: &tool,
             caller: caller.as_ref(),
@@ -357,7 +382,11 @@ impl Core {
             outcome: &outcome,
             error_code: code.as_deref(),
             request_ids: &request_ids,
-        });
+        };
+        audit::tool_call(&line);
+        if let (Some(table), Some(record)) = (&self.audit_table, record) {
+            table.after(record.finish(&line)).await;
+        }
         response.map(|r| match r {
             CallToolResponse::Complete(result) => {
                 CallToolResponse::Complete(self.fit(result, account_label.as_deref()))

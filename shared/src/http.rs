@@ -5,8 +5,10 @@
 //! rmcp is strict where clients in the wild are not: it answers 400 to an `initialize` whose
 //! `MCP-Protocol-Version` header disagrees with the body (the header only means something after
 //! negotiation, yet some clients send their newest version), and 400 to a header repeated on one
-//! line (`2025-06-18, 2025-06-18`, as Claude Code sends it). [`normalize`] fixes both before rmcp
-//! sees the request.
+//! line (`2025-06-18, 2025-06-18`, as Claude Code sends it), and -32020 to a request whose
+//! `_meta` names one protocol version while the header names another (claude.ai connectors send
+//! `2025-11-25` with 2026-07-28 `_meta`). [`normalize`] fixes these before rmcp sees the request,
+//! and [`answer`] turns the 202 rmcp gives a session DELETE into the 204 the Python SDK expects.
 
 use std::convert::Infallible;
 
@@ -19,6 +21,13 @@ use crate::audit::Caller;
 
 pub const PROTOCOL_VERSION: &str = "mcp-protocol-version";
 pub const SESSION_ID: &str = "mcp-session-id";
+/// SEP-2243 routing headers, required from 2026-07-28 on.
+const MCP_METHOD: &str = "mcp-method";
+const MCP_NAME: &str = "mcp-name";
+/// The per-request protocol version of 2026-07-28 requests.
+const META_PROTOCOL_VERSION: &str = "io.modelcontextprotocol/protocolVersion";
+/// The first version that puts the protocol version in `_meta` and requires SEP-2243 headers.
+const STATELESS_VERSION: &str = "2026-07-28";
 
 /// Bodies larger than this are refused before parsing (rmcp's own default limit).
 const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
@@ -67,13 +76,23 @@ where
 
 /// Make the protocol-version header one clean value rmcp accepts:
 /// - on `initialize` the body negotiates and the header has no meaning yet: it is dropped;
+/// - a request whose `_meta` names its protocol version is served in that version: the header
+///   says the same (and, from 2026-07-28, the `Mcp-Method`/`Mcp-Name` headers the body implies
+///   are added when missing; ones present are left for rmcp to check);
 /// - a list on one line or repeated lines (`2025-06-18, 2025-06-18`) become the first value.
 pub fn normalize_version_header(headers: &mut HeaderMap, message: Option<&Value>) {
-    if !headers.contains_key(PROTOCOL_VERSION) {
+    let method = message.and_then(|m| m.get("method")).and_then(Value::as_str);
+    if method == Some("initialize") {
+        headers.remove(PROTOCOL_VERSION);
         return;
     }
-    if message.and_then(|m| m.get("method")).and_then(Value::as_str) == Some("initialize") {
-        headers.remove(PROTOCOL_VERSION);
+    if let (Some(message), Some(method)) = (message, method)
+        && let Some(version) = meta_version(message)
+    {
+        follow_meta_version(headers, message, method, version);
+        return;
+    }
+    if !headers.contains_key(PROTOCOL_VERSION) {
         return;
     }
     let lines = headers.get_all(PROTOCOL_VERSION).iter().count();
@@ -90,6 +109,92 @@ pub fn normalize_version_header(headers: &mut HeaderMap, message: Option<&Value>
     if !unchanged && let Ok(value) = HeaderValue::from_str(&first) {
         headers.insert(PROTOCOL_VERSION, value);
     }
+}
+
+/// The protocol version a request's `_meta` names (2026-07-28 and later), if it looks like one.
+fn meta_version(message: &Value) -> Option<&str> {
+    let v = message
+        .get("params")?
+        .get("_meta")?
+        .get(META_PROTOCOL_VERSION)?
+        .as_str()?;
+    let looks_like_a_date = v.len() == 10 && v.bytes().all(|b| b.is_ascii_digit() || b == b'-');
+    looks_like_a_date.then_some(v)
+}
+
+/// The body is what the request means: make the headers say the same.
+fn follow_meta_version(headers: &mut HeaderMap, message: &Value, method: &str, version: &str) {
+    let current: Vec<&str> = headers
+        .get_all(PROTOCOL_VERSION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    if current != [version] {
+        if !current.is_empty() {
+            tracing::debug!(
+                header = current.join(", "),
+                meta = version,
+                "protocol version taken from _meta"
+            );
+        }
+        if let Ok(value) = HeaderValue::from_str(version) {
+            headers.insert(PROTOCOL_VERSION, value);
+        }
+    }
+    if version < STATELESS_VERSION {
+        return;
+    }
+    if !headers.contains_key(MCP_METHOD)
+        && let Ok(value) = HeaderValue::from_str(method)
+    {
+        headers.insert(MCP_METHOD, value);
+    }
+    let name_key = match method {
+        "tools/call" | "prompts/get" => "name",
+        "resources/read" | "resources/subscribe" | "resources/unsubscribe" => "uri",
+        "tasks/get" | "tasks/update" | "tasks/cancel" => "taskId",
+        _ => return,
+    };
+    let name = message
+        .get("params")
+        .and_then(|p| p.get(name_key))
+        .and_then(Value::as_str);
+    if let Some(name) = name
+        && !headers.contains_key(MCP_NAME)
+        && let Ok(value) = HeaderValue::from_str(&header_safe(name))
+    {
+        headers.insert(MCP_NAME, value);
+    }
+}
+
+/// A header value as SEP-2243 writes it: plain printable ASCII without edge blanks as is, anything
+/// else Base64 between `=?base64?` and `?=`.
+fn header_safe(value: &str) -> String {
+    use base64::Engine;
+    // A plain value that looks wrapped would be decoded by the reader: wrap it too.
+    let looks_wrapped = value.starts_with("=?base64?") && value.ends_with("?=");
+    let plain = value.bytes().all(|b| (0x20..=0x7e).contains(&b))
+        && !value.starts_with([' ', '\t'])
+        && !value.ends_with([' ', '\t'])
+        && !looks_wrapped;
+    if plain {
+        value.to_owned()
+    } else {
+        format!("=?base64?{}?=", base64::engine::general_purpose::STANDARD.encode(value))
+    }
+}
+
+/// The answer to an HTTP request, adjusted for clients: a session DELETE that rmcp accepted with
+/// 202 becomes 204 No Content, which the Python SDK expects (it logs "Session termination
+/// failed: 202" otherwise); the TypeScript SDK takes either.
+pub fn answer(method: &http::Method, mut response: HttpResponse) -> HttpResponse {
+    if *method == http::Method::DELETE && response.status() == StatusCode::ACCEPTED {
+        *response.status_mut() = StatusCode::NO_CONTENT;
+        *response.body_mut() = Full::new(Bytes::new()).boxed();
+        response.headers_mut().remove(http::header::CONTENT_TYPE);
+        response.headers_mut().remove(http::header::CONTENT_LENGTH);
+    }
+    response
 }
 
 /// The caller a Lambda HTTP event names: the IAM principal of a SigV4-signed call (Function URL
@@ -203,6 +308,61 @@ mod tests {
         let mut h = headers(&["2025-06-18"]);
         normalize_version_header(&mut h, Some(&init));
         assert!(h.get(PROTOCOL_VERSION).is_none());
+    }
+
+    #[test]
+    fn a_request_is_served_in_the_version_its_meta_names() {
+        let meta = json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                          "io.modelcontextprotocol/clientCapabilities": {}});
+        let call = json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call",
+                          "params": {"name": "get_object", "arguments": {}, "_meta": meta}});
+        // claude.ai connectors: header 2025-11-25, body 2026-07-28, no SEP-2243 headers.
+        let mut h = headers(&["2025-11-25"]);
+        normalize_version_header(&mut h, Some(&call));
+        assert_eq!(values(&h), ["2026-07-28"]);
+        assert_eq!(h.get(MCP_METHOD).unwrap(), "tools/call");
+        assert_eq!(h.get(MCP_NAME).unwrap(), "get_object");
+        // No header at all: the body's version too.
+        let mut h = HeaderMap::new();
+        normalize_version_header(&mut h, Some(&call));
+        assert_eq!(values(&h), ["2026-07-28"]);
+        // Routing headers the client sent are left for rmcp to check against the body.
+        let mut h = headers(&["2025-11-25"]);
+        h.insert(MCP_METHOD, HeaderValue::from_static("tools/list"));
+        normalize_version_header(&mut h, Some(&call));
+        assert_eq!(h.get(MCP_METHOD).unwrap(), "tools/list");
+        // A name that is not plain ASCII is Base64, as SEP-2243 writes it.
+        let read = json!({"jsonrpc": "2.0", "id": 4, "method": "resources/read",
+                          "params": {"uri": "s3://b/ключ", "_meta": meta}});
+        let mut h = HeaderMap::new();
+        normalize_version_header(&mut h, Some(&read));
+        assert_eq!(h.get(MCP_NAME).unwrap(), "=?base64?czM6Ly9iL9C60LvRjtGH?=");
+        // Something that is not a version is not trusted.
+        let odd = json!({"jsonrpc": "2.0", "id": 5, "method": "tools/list",
+                         "params": {"_meta": {"io.modelcontextprotocol/protocolVersion": "latest"}}});
+        let mut h = headers(&["2025-11-25"]);
+        normalize_version_header(&mut h, Some(&odd));
+        assert_eq!(values(&h), ["2025-11-25"]);
+        assert!(h.get(MCP_METHOD).is_none());
+    }
+
+    #[test]
+    fn a_session_delete_answers_204() {
+        let accepted = || {
+            let mut r = text(StatusCode::ACCEPTED, "");
+            *r.status_mut() = StatusCode::ACCEPTED;
+            r
+        };
+        assert_eq!(
+            answer(&http::Method::DELETE, accepted()).status(),
+            StatusCode::NO_CONTENT
+        );
+        assert_eq!(answer(&http::Method::POST, accepted()).status(), StatusCode::ACCEPTED);
+        let refused = text(StatusCode::METHOD_NOT_ALLOWED, "no");
+        assert_eq!(
+            answer(&http::Method::DELETE, refused).status(),
+            StatusCode::METHOD_NOT_ALLOWED
+        );
     }
 
     #[tokio::test]

@@ -23,6 +23,7 @@
 //! - [`budget`]: the JSON-aware output budget every tool result passes through.
 //! - [`cache`]: size-bounded TTL caches for metadata.
 //! - [`audit`]: one structured stderr line per tool call, and logging set-up.
+//! - [`audit_table`]: `--audit-table`, one DynamoDB item per tool call, written in the background.
 //! - [`core`]: [`Core`], the per-server state the above hang off, and tool dispatch.
 //! - [`stdio`]: JSON-RPC over stdio where every message is answered.
 //! - [`http`]: what stands in front of rmcp's HTTP service: tolerated header quirks, the caller's identity.
@@ -33,6 +34,7 @@
 pub mod accounts;
 pub mod args;
 pub mod audit;
+pub mod audit_table;
 pub mod aws;
 pub mod budget;
 pub mod cache;

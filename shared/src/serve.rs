@@ -113,7 +113,13 @@ pub fn run<S: Server>() -> ExitCode {
             writeln!(std::io::stdout(), "{text}")?;
             return Ok(());
         }
-        serve(&common, move || server.clone()).await
+        let audit = crate::core::Tools::tools(&server).0.audit_table.clone();
+        let served = serve(&common, move || server.clone()).await;
+        // Items queued in the last moments of a session would be lost when the process exits.
+        if let Some(table) = audit {
+            table.flush(std::time::Duration::from_secs(2)).await;
+        }
+        served
     })
 }
 
@@ -306,6 +312,7 @@ impl<S: ServerHandler + Send + 'static> HttpFront<S> {
         };
         let initialize = buffered.method() == Some("initialize");
         let mut request = buffered.request;
+        let method = request.method().clone();
         if self.token.is_some() {
             request.extensions_mut().insert(Caller::bearer());
         }
@@ -327,7 +334,8 @@ impl<S: ServerHandler + Send + 'static> HttpFront<S> {
                     self.stateless.handle(request).await
                 }
             }
-            _ => stateful.handle(request).await,
+            // rmcp answers a session DELETE with 202; clients expect 200 or 204.
+            _ => crate::http::answer(&method, stateful.handle(request).await),
         }
     }
 }

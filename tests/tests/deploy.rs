@@ -459,3 +459,283 @@ fn templates_pass_cfn_lint() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+// ---------------------------------------------------------------------------------------------
+// The optional audit table (AuditTable / AuditRequired parameters, `--audit-table`)
+
+/// The `audit-table` policy of a template, as its lines (between its PolicyName and the `!If`'s
+/// else branch), with the stack's pseudo parameters and AuditTable substituted.
+fn template_audit_statement(template: &Path, table: &str) -> Value {
+    let text = read(template);
+    let block: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.contains("PolicyName: audit-table"))
+        .take_while(|l| !l.contains("!Ref AWS::NoValue"))
+        .collect();
+    let field = |name: &str| -> String {
+        block
+            .iter()
+            .find_map(|l| l.trim().trim_start_matches("- ").strip_prefix(&format!("{name}: ")))
+            .unwrap_or_else(|| panic!("{}: no {name} in the audit-table policy: {block:?}", template.display()))
+            .to_owned()
+    };
+    let resource = field("Resource");
+    let resource = resource
+        .strip_prefix("!Sub ")
+        .and_then(|r| serde_json::from_str::<String>(r).ok())
+        .unwrap_or_else(|| panic!("Resource is not a !Sub string: {resource}"))
+        .replace("${AWS::Partition}", "aws")
+        .replace("${AWS::Region}", "us-east-1")
+        .replace("${AWS::AccountId}", "*")
+        .replace("${AuditTable}", table);
+    let actions: Vec<String> = field("Action")
+        .trim_matches(|c| c == '[' || c == ']')
+        .split(',')
+        .map(|a| a.trim().to_owned())
+        .collect();
+    json!({"Sid": field("Sid"), "Effect": field("Effect"), "Action": actions, "Resource": resource})
+}
+
+#[test]
+fn the_audit_table_parameter_grants_exactly_what_the_servers_print_for_it() {
+    let table = "mcp-audit";
+    for server in SERVERS {
+        let args = config_args(server);
+        let without = printed_policy(server, &args);
+        let mut with_args = args.clone();
+        with_args.push(format!("--audit-table={table}"));
+        let with = printed_policy(server, &with_args);
+        let audit: Vec<Value> = statements(&with)
+            .into_iter()
+            .filter(|s| s["Sid"] == "AuditTable")
+            .collect();
+        assert_eq!(
+            audit,
+            [
+                json!({"Sid": "AuditTable", "Effect": "Allow", "Action": ["dynamodb:PutItem"],
+                    "Resource": format!("arn:aws:dynamodb:us-east-1:*:table/{table}")})
+            ],
+            "{server}: PutItem on exactly the audit table"
+        );
+        // Nothing else changes.
+        let rest: Vec<Value> = statements(&with)
+            .into_iter()
+            .filter(|s| s["Sid"] != "AuditTable")
+            .collect();
+        assert_eq!(rest, statements(&without), "{server}");
+        // The environment variable says the same as the flag (the template sets it on Lambda).
+        let env = [("MCP_AUDIT_TABLE".to_owned(), table.to_owned())];
+        assert_eq!(printed_policy_with(server, &args, &env), with, "{server}");
+        // The template's conditional policy is that statement, in the stack's own account.
+        let template = deploy(&format!("templates/{server}.yaml"));
+        assert_eq!(
+            template_audit_statement(&template, table),
+            audit[0],
+            "{server}: the template's audit-table policy"
+        );
+        let text = read(&template);
+        for line in [
+            "MCP_AUDIT_TABLE: !If [HasAuditTable, !Ref AuditTable, !Ref AWS::NoValue]",
+            "MCP_AUDIT_REQUIRED: !If [AuditIsRequired, \"true\", !Ref AWS::NoValue]",
+        ] {
+            assert!(text.contains(line), "{server}: the template sets {line}");
+        }
+    }
+    // A table ARN is used as given; an invalid name stops the server before it prints anything.
+    let arn = "arn:aws:dynamodb:eu-west-1:111111111111:table/central-audit";
+    let printed = printed_policy("aws-sts-mcp", &[format!("--audit-table={arn}")]);
+    assert!(
+        statements(&printed)
+            .iter()
+            .any(|s| s["Sid"] == "AuditTable" && s["Resource"] == arn),
+        "{printed}"
+    );
+    let out = Command::new(server_bin("aws-sts-mcp"))
+        .args(["--print-iam-policy", "--audit-table=no", "--audit-required"])
+        .env("AWS_REGION", "us-east-1")
+        .output()
+        .expect("run aws-sts-mcp");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && stderr.contains("--audit-table"), "{stderr}");
+    let out = Command::new(server_bin("aws-sts-mcp"))
+        .args(["--print-iam-policy", "--audit-required"])
+        .env("AWS_REGION", "us-east-1")
+        .env_remove("MCP_AUDIT_TABLE")
+        .output()
+        .expect("run aws-sts-mcp");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && stderr.contains("--audit-table"), "{stderr}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The AgentCore Runtime container recipe (no Docker here: the recipe is checked against the servers)
+
+/// What `deploy/agentcore/Dockerfile` says: the SERVER values its guard accepts, and its final
+/// stage's platform, environment, exposed ports and entry point.
+struct Recipe {
+    servers: BTreeSet<String>,
+    final_from: String,
+    env: Vec<(String, String)>,
+    expose: Vec<String>,
+    entrypoint: Vec<String>,
+    text: String,
+}
+
+fn recipe() -> Recipe {
+    let text = read(&deploy("agentcore/Dockerfile"));
+    let lines: Vec<&str> = text.lines().collect();
+    let case = lines
+        .iter()
+        .position(|l| l.contains("case \"$SERVER\" in"))
+        .expect("the SERVER guard (case \"$SERVER\" in)");
+    let servers = lines[case + 1]
+        .trim()
+        .split(')')
+        .next()
+        .unwrap_or_default()
+        .split('|')
+        .map(str::to_owned)
+        .collect();
+    let last_from = lines.iter().rposition(|l| l.starts_with("FROM ")).expect("a FROM line");
+    let stage = &lines[last_from..];
+    let env = stage
+        .iter()
+        .filter_map(|l| l.strip_prefix("ENV "))
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    let expose = stage
+        .iter()
+        .filter_map(|l| l.strip_prefix("EXPOSE "))
+        .flat_map(|p| p.split_whitespace().map(str::to_owned))
+        .collect();
+    let entrypoint = stage
+        .iter()
+        .find_map(|l| l.strip_prefix("ENTRYPOINT "))
+        .map(|e| serde_json::from_str(e).unwrap_or_else(|err| panic!("ENTRYPOINT is not exec form ({err}): {e}")))
+        .expect("an ENTRYPOINT in the final stage");
+    Recipe {
+        servers,
+        final_from: lines[last_from].to_owned(),
+        env,
+        expose,
+        entrypoint,
+        text,
+    }
+}
+
+#[test]
+fn the_agentcore_recipe_names_every_server_and_builds_arm64() {
+    let r = recipe();
+    let six: BTreeSet<String> = SERVERS.iter().map(|s| s.to_string()).collect();
+    assert_eq!(r.servers, six, "the SERVER guard accepts exactly the six servers");
+    // Every server crate's binary, from the workspace itself.
+    let mut bins = BTreeSet::new();
+    for dir in std::fs::read_dir(root().join("servers")).expect("servers/") {
+        let manifest = read(&dir.expect("entry").path().join("Cargo.toml"));
+        let name = manifest
+            .lines()
+            .find_map(|l| l.strip_prefix("name = "))
+            .and_then(|n| serde_json::from_str::<String>(n).ok())
+            .expect("a package name");
+        bins.insert(name);
+    }
+    assert_eq!(bins, six, "servers/ and the recipe disagree");
+    // The comment that documents SERVER lists the same names.
+    let documented = r
+        .text
+        .lines()
+        .find_map(|l| l.strip_prefix("# SERVER is one of: "))
+        .expect("the documented SERVER values");
+    assert_eq!(
+        documented
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect::<BTreeSet<_>>(),
+        six
+    );
+    // ARM64: the runtime stage is arm64 and the build cross-compiles for aarch64.
+    assert!(r.final_from.contains("--platform=linux/arm64"), "{}", r.final_from);
+    assert!(r.text.contains("--target aarch64-unknown-linux-gnu"));
+    assert!(r.text.contains("target/aarch64-unknown-linux-gnu/$PROFILE/$SERVER"));
+    // The binary the build installs is the one the entry point runs.
+    let installed = r
+        .text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("COPY --from=build /out/mcp-server "))
+        .expect("the COPY of the built server");
+    assert_eq!(r.entrypoint[0], installed);
+    assert_eq!(r.expose, ["8000"], "AgentCore Runtime sends MCP to port 8000");
+}
+
+/// Run `server` as the container would (the entry point's arguments, the image's environment, no
+/// other setting) and return the address it listens on, or the one it could not bind.
+async fn started_as_in_the_container(server: &str, r: &Recipe) -> (aws_mcp_tests::Proc, String) {
+    let mut cmd = tokio::process::Command::new(server_bin(server));
+    cmd.args(&r.entrypoint[1..])
+        .env_clear()
+        .envs(r.env.iter().map(|(k, v)| (k, v)))
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    let mut proc = aws_mcp_tests::Proc::spawn(server, cmd);
+    let line = proc
+        .wait_for_line(std::time::Duration::from_secs(60), |l| {
+            l.contains("listening on http://") || l.contains("cannot bind")
+        })
+        .await;
+    (proc, line)
+}
+
+#[tokio::test]
+async fn the_agentcore_recipe_starts_each_server_in_agentcore_mode_on_port_8000() {
+    let r = recipe();
+    assert!(
+        r.entrypoint.iter().any(|a| a == "--agentcore-runtime")
+            || r.env.iter().any(|(k, v)| k == "MCP_AGENTCORE_RUNTIME" && v == "true"),
+        "the container must start the server in AgentCore Runtime mode"
+    );
+    for server in SERVERS {
+        let (mut proc, line) = started_as_in_the_container(server, &r).await;
+        if line.contains("cannot bind") {
+            // Something else on this machine holds port 8000: the address tried is what matters.
+            assert!(line.contains("0.0.0.0:8000"), "{server}: {line}");
+            eprintln!("{server}: port 8000 is busy here, only the address was checked: {line}");
+            continue;
+        }
+        assert!(
+            line.contains("listening on http://0.0.0.0:8000/mcp"),
+            "{server}: {line}"
+        );
+        // JSON log lines, as the image asks for (CloudWatch Logs Insights reads their fields).
+        let _: Value =
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("{server}: not a JSON log line ({e}): {line}"));
+        // What the runtime sends: its health probe, and MCP with its session headers and Host.
+        let http = reqwest::Client::new();
+        let ping = http.get("http://127.0.0.1:8000/ping").send().await.expect("GET /ping");
+        assert_eq!(ping.status().as_u16(), 200, "{server}");
+        let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-11-25", "capabilities": {},
+            "clientInfo": {"name": "agentcore-recipe", "version": "0"}}});
+        let resp = http
+            .post("http://127.0.0.1:8000/mcp")
+            .header("host", "bedrock-agentcore.us-east-1.amazonaws.com")
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .header("mcp-session-id", "runtime-session-0123456789")
+            .header(
+                "x-amzn-bedrock-agentcore-runtime-session-id",
+                "runtime-session-0123456789",
+            )
+            .body(init.to_string())
+            .send()
+            .await
+            .expect("POST /mcp");
+        assert_eq!(resp.status().as_u16(), 200, "{server}");
+        let body: Value = serde_json::from_str(&resp.text().await.expect("body")).expect("a JSON answer");
+        assert_eq!(body["result"]["serverInfo"]["name"], server, "{body}");
+        proc.kill().await;
+    }
+}

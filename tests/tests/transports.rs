@@ -154,6 +154,22 @@ async fn streamable_http_health_endpoint_and_host_and_origin_guards() {
         ok.headers().contains_key("mcp-session-id"),
         "stateful by default over HTTP"
     );
+    // Ending the session: 204, as the Python SDK expects (rmcp itself answers 202), then the id is gone.
+    let id = ok.headers()["mcp-session-id"].to_str().unwrap().to_owned();
+    let ended = http
+        .delete(&server.url)
+        .header("mcp-session-id", &id)
+        .send()
+        .await
+        .expect("DELETE /mcp");
+    assert_eq!(ended.status().as_u16(), 204);
+    let again = http
+        .delete(&server.url)
+        .header("mcp-session-id", &id)
+        .send()
+        .await
+        .expect("DELETE /mcp again");
+    assert_ne!(again.status().as_u16(), 204, "an ended session is not ended twice");
 
     // DNS rebinding: a page on evil.example resolving to 127.0.0.1 sends its own Host.
     assert_eq!(status_of(&server.url, &[("host", "evil.example")]).await, 403);
@@ -511,8 +527,9 @@ fn tools_list() -> Value {
 }
 
 /// The answers every HTTP-shaped transport must give the quirks: a usable `initialize` whatever
-/// the header says, a duplicated header read as one, and a request naming a session the server
-/// does not hold served (statelessly) instead of refused. `extra`: headers every request carries
+/// the header says, a duplicated header read as one, a request naming a session the server
+/// does not hold served (statelessly) instead of refused, and a request whose `_meta` version
+/// disagrees with the header served in the `_meta` version. `extra`: headers every request carries
 /// (AgentCore's, a Host).
 async fn check_quirks(url: &str, bucket: &str, extra: &[(&str, &str)]) {
     let with = |more: &[(&str, &str)]| -> Vec<(String, String)> {
@@ -580,6 +597,22 @@ async fn check_quirks(url: &str, bucket: &str, extra: &[(&str, &str)]) {
     assert_eq!(status, 200, "unknown session refused: {answer}");
     assert_eq!(answer["result"]["structuredContent"]["text"], TEXT, "{answer}");
     let (status, _, answer) = send(tools_list(), with(&[("mcp-session-id", stranger.as_str())])).await;
+    assert_eq!(status, 200, "{answer}");
+    assert!(answer["result"]["tools"].is_array(), "{answer}");
+
+    // The protocol version in `_meta` (2026-07-28) disagrees with the header (2025-11-25), and the
+    // SEP-2243 headers that version requires are missing, as claude.ai connectors send it: the
+    // body says what the request is, and it is answered.
+    let meta = json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                      "io.modelcontextprotocol/clientCapabilities": {},
+                      "io.modelcontextprotocol/clientInfo": {"name": "quirks-e2e", "version": "0"}});
+    let mut call = get_object_call(bucket);
+    call["params"]["_meta"] = meta.clone();
+    let (status, _, answer) = send(call, with(&[("mcp-protocol-version", "2025-11-25")])).await;
+    assert_eq!(status, 200, "header and _meta disagree: {answer}");
+    assert_eq!(answer["result"]["structuredContent"]["text"], TEXT, "{answer}");
+    let list = json!({"jsonrpc": "2.0", "id": 6, "method": "tools/list", "params": {"_meta": meta}});
+    let (status, _, answer) = send(list, with(&[("mcp-protocol-version", "2025-06-18, 2025-06-18")])).await;
     assert_eq!(status, 200, "{answer}");
     assert!(answer["result"]["tools"].is_array(), "{answer}");
 }

@@ -25,6 +25,11 @@
 //! aws_mcp_tests::contract_tests!(CONTRACT);
 //! ```
 //!
+//! Options after the contract: `teardown = f` deletes what `setup` made (a [`Teardown`]);
+//! `launch = f` starts the server of the checks that reach AWS (audit, resources) its own way (a
+//! [`Launcher`]), for a server whose emulator needs a pass-through (Bedrock KB: moto's control
+//! plane behind the rig's fake endpoint). Both may be given, in that order.
+//!
 //! | generated test | checks |
 //! |---|---|
 //! | `contract_annotations_are_complete_and_consistent` | a title and all four hints on every tool; read-only tools are not destructive; a tool behind a capability flag is not read-only |
@@ -35,17 +40,18 @@
 //! | `contract_the_allowlist_refuses_other_names_in_every_tool` | every tool whose schema takes the constrained argument refuses a name outside the allowlist (`not_allowed`) |
 //! | `contract_invalid_arguments_are_named_before_any_aws_call` | an unknown argument, a wrong type, a missing required argument: `invalid_argument` naming the field, and no request reaches AWS (a [`crate::fake::Fake`] counts) |
 //! | `contract_one_audit_line_per_call_and_no_secrets_in_logs` | one `tool call` line with `tool=<name>` per call; no argument value in any log line; the secret key in no log line and no result |
-//! | `contract_resources_list_pages_with_a_cursor` | `resources/list` under a small budget pages with cursors, each resource once (servers with resources) |
+//! | `contract_resources_list_pages_with_a_cursor` | `resources/list` under a small budget pages with cursors, each resource once, and every resource made reads back under its own URI (servers with resources) |
 //!
 //! Tool arguments are generated from each tool's `inputSchema` ([`sample_args`]): the first enum
 //! value, `"x"` for strings, the minimum (or 1) for numbers, `false`, `[]`, `{}`.
 
-use std::{collections::BTreeSet, future::Future, pin::Pin, time::Duration};
+use std::{any::Any, collections::BTreeSet, future::Future, pin::Pin, time::Duration};
 
 use futures::StreamExt;
 use serde_json::{Map, Value, json};
 
-use crate::{Mcp, fake::Fake, text, unique};
+pub use crate::schema_sample::{SAMPLE, sample_args, sample_args_with, sample_value, schema_of, types_of, wrong_value};
+use crate::{Mcp, McpBuilder, fake::Fake, text, unique};
 
 /// A boxed future, for [`Contract::setup`].
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -82,6 +88,30 @@ pub struct Contract {
 /// Deletes a resource [`Contract::setup`] made (clean-up after the audit and resources checks; give
 /// it as `contract_tests!(CONTRACT, teardown = drop_bucket)`).
 pub type Teardown = fn(String) -> BoxFuture<'static, ()>;
+
+/// A server made ready to start by a [`Launcher`], and what must live as long as it does.
+pub struct Launch {
+    pub builder: McpBuilder,
+    /// Dropped after the server (a fake endpoint passing calls through to an emulator, say).
+    pub guard: Box<dyn Any + Send>,
+}
+
+/// Points the server of the checks that reach AWS (audit, resources) where its calls must go,
+/// given the builder the check made (binary, flags, environment, log file); without one, the
+/// emulators of its services ([`crate::emulators::SERVERS`]). Give it as
+/// `contract_tests!(CONTRACT, launch = through_rig)`.
+pub type Launcher = fn(McpBuilder) -> BoxFuture<'static, Launch>;
+
+/// `builder`, through `launch` when there is one; keep the guard until the server is gone.
+async fn launched(builder: McpBuilder, launch: Option<Launcher>) -> (McpBuilder, Option<Box<dyn Any + Send>>) {
+    match launch {
+        Some(l) => {
+            let Launch { builder, guard } = l(builder).await;
+            (builder, Some(guard))
+        }
+        None => (builder, None),
+    }
+}
 
 /// The planted value: looks like an access key id; must never reach a log line.
 pub const PLANTED: &str = "AKIAIOSFODNN7EXAMPLE";
@@ -129,142 +159,6 @@ fn names(tools: &[Value]) -> BTreeSet<String> {
         .iter()
         .map(|t| t["name"].as_str().unwrap_or_default().to_owned())
         .collect()
-}
-
-fn schema_of(tool: &Value) -> &Map<String, Value> {
-    tool["inputSchema"].as_object().expect("inputSchema is an object")
-}
-
-/// Resolve a local `$ref` (`#/$defs/X`, `#/definitions/X`) against the tool's schema.
-fn resolve<'a>(root: &'a Map<String, Value>, prop: &'a Value) -> &'a Value {
-    let mut p = prop;
-    for _ in 0..8 {
-        let Some(path) = p.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/")) else {
-            break;
-        };
-        let mut parts = path.split('/');
-        let mut cur = parts.next().and_then(|first| root.get(first));
-        for part in parts {
-            cur = cur.and_then(|c| c.get(part));
-        }
-        match cur {
-            Some(c) => p = c,
-            None => break,
-        }
-    }
-    p
-}
-
-/// The JSON types a property accepts (empty: anything).
-fn types_of(root: &Map<String, Value>, prop: &Value) -> Vec<String> {
-    let prop = resolve(root, prop);
-    match prop.get("type") {
-        Some(Value::String(t)) => vec![t.clone()],
-        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
-        _ => {
-            for k in ["anyOf", "oneOf"] {
-                if let Some(branches) = prop.get(k).and_then(Value::as_array) {
-                    let mut all = Vec::new();
-                    for b in branches {
-                        let t = types_of(root, b);
-                        if t.is_empty() {
-                            return Vec::new();
-                        }
-                        all.extend(t);
-                    }
-                    return all;
-                }
-            }
-            Vec::new()
-        }
-    }
-}
-
-/// The string [`sample_args`] uses: a valid bucket, table or function name.
-pub const SAMPLE: &str = "e2e-sample";
-
-/// A plausible value for a property: its first enum value, else by type (`text` for strings).
-pub fn sample_value(root: &Map<String, Value>, prop: &Value) -> Value {
-    sample_value_with(root, prop, SAMPLE)
-}
-
-fn sample_value_with(root: &Map<String, Value>, prop: &Value, text: &str) -> Value {
-    let p = resolve(root, prop);
-    if let Some(v) = p.get("enum").and_then(Value::as_array).and_then(|e| e.first()) {
-        return v.clone();
-    }
-    if let Some(v) = p.get("const") {
-        return v.clone();
-    }
-    if let Some(v) = p.get("default").filter(|v| !v.is_null()) {
-        return v.clone();
-    }
-    let types = types_of(root, p);
-    let t = types
-        .iter()
-        .find(|t| *t != "null")
-        .map(String::as_str)
-        .unwrap_or("string");
-    match t {
-        "integer" | "number" => {
-            let min = p.get("minimum").and_then(Value::as_f64).unwrap_or(1.0).max(1.0);
-            json!(min as i64)
-        }
-        "boolean" => json!(false),
-        "array" => {
-            let min = p.get("minItems").and_then(Value::as_u64).unwrap_or(0);
-            let item = p.get("items").cloned().unwrap_or(json!({}));
-            json!(
-                (0..min)
-                    .map(|_| sample_value_with(root, &item, text))
-                    .collect::<Vec<_>>()
-            )
-        }
-        "object" => json!({}),
-        _ => json!(text),
-    }
-}
-
-/// Arguments for `tool`: every required property with a [`sample_value`].
-pub fn sample_args(tool: &Value) -> Map<String, Value> {
-    sample_args_with(tool, SAMPLE)
-}
-
-/// [`sample_args`] with `text` for every string (a name inside the allowlist, say).
-pub fn sample_args_with(tool: &Value, text: &str) -> Map<String, Value> {
-    let schema = schema_of(tool);
-    let props = schema
-        .get("properties")
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
-    let mut args = Map::new();
-    for r in schema
-        .get("required")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-    {
-        let prop = props.get(r).cloned().unwrap_or(json!({}));
-        args.insert(r.to_owned(), sample_value_with(schema, &prop, text));
-    }
-    args
-}
-
-/// A value whose JSON type `types` does not accept, if there is one.
-fn wrong_value(types: &[String]) -> Option<Value> {
-    let accepts = |t: &str| types.iter().any(|x| x == t);
-    [
-        (json!("not-the-right-type"), &["string"][..]),
-        (json!(12345), &["integer", "number"][..]),
-        (json!(true), &["boolean"][..]),
-        (json!({"zz": 1}), &["object"][..]),
-        (json!([1]), &["array"][..]),
-    ]
-    .into_iter()
-    .find(|(_, ts)| !ts.iter().any(|t| accepts(t)))
-    .map(|(v, _)| v)
 }
 
 /// The tool error's `error` object, or a description of what came back instead.
@@ -623,11 +517,12 @@ pub async fn invalid_arguments(c: &Contract) {
 /// One audit line per call naming the tool; no argument value in the logs; the secret key in no
 /// log line and no result.
 pub async fn audit(c: &Contract) {
-    audit_then(c, None).await;
+    audit_then(c, None, None).await;
 }
 
-/// [`audit`], deleting the resource it made with `teardown`.
-pub async fn audit_then(c: &Contract, teardown: Option<Teardown>) {
+/// [`audit`], with the server started through `launch`, deleting the resource it made with
+/// `teardown`.
+pub async fn audit_then(c: &Contract, teardown: Option<Teardown>, launch: Option<Launcher>) {
     let prefix = unique("ct-audit");
     let resource = match c.setup {
         Some(setup) => Some(setup(prefix.clone()).await),
@@ -639,12 +534,12 @@ pub async fn audit_then(c: &Contract, teardown: Option<Teardown>) {
         flags.extend([al.flag, pattern.as_str()]);
     }
     let log = std::env::temp_dir().join(format!("{}.log", unique("contract-audit")));
-    let mcp = Mcp::builder(c.bin)
+    let builder = Mcp::builder(c.bin)
         .args(&c.args(&flags))
         .env("AWS_SECRET_ACCESS_KEY", PLANTED_SECRET)
-        .log_to(&log)
-        .start()
-        .await;
+        .log_to(&log);
+    let (builder, guard) = launched(builder, launch).await;
+    let mcp = builder.start().await;
     let tools = tools_json(&mcp).await;
     let mut calls = Vec::new();
     let mut results = Vec::new();
@@ -677,6 +572,7 @@ pub async fn audit_then(c: &Contract, teardown: Option<Teardown>) {
     }
     drop(mcp);
     tokio::time::sleep(Duration::from_millis(300)).await;
+    drop(guard);
     let logs = std::fs::read_to_string(&log).expect("server log");
     let audit: Vec<&str> = logs.lines().filter(|l| l.contains("tool call")).collect();
     let mut f = Failures::default();
@@ -713,11 +609,12 @@ pub async fn audit_then(c: &Contract, teardown: Option<Teardown>) {
 
 /// `resources/list` pages with a cursor: more resources than a page holds, under a 500-token budget.
 pub async fn resources_paging(c: &Contract) {
-    resources_paging_then(c, None).await;
+    resources_paging_then(c, None, None).await;
 }
 
-/// [`resources_paging`], deleting the resources it made with `teardown`.
-pub async fn resources_paging_then(c: &Contract, teardown: Option<Teardown>) {
+/// [`resources_paging`], with the server started through `launch`, deleting the resources it made
+/// with `teardown`.
+pub async fn resources_paging_then(c: &Contract, teardown: Option<Teardown>, launch: Option<Launcher>) {
     if !c.has_resources {
         return;
     }
@@ -734,7 +631,9 @@ pub async fn resources_paging_then(c: &Contract, teardown: Option<Teardown>) {
         .collect()
         .await;
     let pattern = format!("{prefix}*");
-    let mcp = Mcp::start(c.bin, &c.args(&[al.flag, &pattern, "--max-output-tokens", "500"])).await;
+    let builder = Mcp::builder(c.bin).args(&c.args(&[al.flag, &pattern, "--max-output-tokens", "500"]));
+    let (builder, _guard) = launched(builder, launch).await;
+    let mcp = builder.start().await;
     let (mut seen, mut pages, mut cursors) = (Vec::new(), 0, BTreeSet::new());
     let mut cursor = None;
     loop {
@@ -761,6 +660,36 @@ pub async fn resources_paging_then(c: &Contract, teardown: Option<Teardown>) {
             (name, n)
         })
         .collect();
+    // Every resource made reads back under the URI it was listed with.
+    let uris: Vec<String> = seen
+        .iter()
+        .filter(|(n, u)| made.iter().any(|m| n == m || u.contains(m.as_str())))
+        .map(|(_, u)| u.clone())
+        .collect();
+    let reads: Vec<Result<(), String>> = futures::stream::iter(uris.iter().map(|uri| {
+        let client = &mcp.client;
+        async move {
+            let r = client
+                .read_resource(rmcp::model::ReadResourceRequestParams::new(uri.clone()))
+                .await
+                .map_err(|e| format!("resources/read {uri}: {e}"))?;
+            let own = r.contents.iter().any(|c| match c {
+                rmcp::model::ResourceContents::TextResourceContents { uri: u, text, .. } => {
+                    u == uri && !text.is_empty()
+                }
+                rmcp::model::ResourceContents::BlobResourceContents { uri: u, blob, .. } => {
+                    u == uri && !blob.is_empty()
+                }
+                _ => false,
+            });
+            own.then_some(())
+                .ok_or_else(|| format!("resources/read {uri}: no non-empty contents under that URI: {r:?}"))
+        }
+    }))
+    .buffer_unordered(8)
+    .collect()
+    .await;
+    drop(mcp);
     if let Some(teardown) = teardown {
         futures::stream::iter(made.iter().cloned().map(teardown))
             .buffer_unordered(16)
@@ -770,6 +699,14 @@ pub async fn resources_paging_then(c: &Contract, teardown: Option<Teardown>) {
     for (name, n) in listed {
         assert_eq!(n, 1, "{name} listed {n} times in {pages} pages: {seen:?}");
     }
+    let failed: Vec<String> = reads.into_iter().filter_map(Result::err).collect();
+    assert!(
+        failed.is_empty(),
+        "{} of {} resources could not be read:\n- {}",
+        failed.len(),
+        uris.len(),
+        failed.join("\n- ")
+    );
     assert!(
         pages >= 2,
         "{count} resources under a 500-token budget fit one page: is resources/list paged?"
@@ -778,17 +715,28 @@ pub async fn resources_paging_then(c: &Contract, teardown: Option<Teardown>) {
 
 /// One `#[tokio::test]` per [`crate::contract`] check for the server described by `$contract` (a
 /// `const` [`Contract`]). Call it once, in the server's `tests/e2e/contract.rs`:
-/// `contract_tests!(CONTRACT);`, or `contract_tests!(CONTRACT, teardown = drop_bucket);` to delete
-/// the resources the checks make (a [`Teardown`]).
+/// `contract_tests!(CONTRACT);`, with `teardown = drop_bucket` to delete the resources the checks
+/// make (a [`Teardown`]), and/or `launch = through_rig` to start the server of the checks that
+/// reach AWS its own way (a [`Launcher`]): `contract_tests!(CONTRACT, teardown = t, launch = l);`.
 #[macro_export]
 macro_rules! contract_tests {
     ($contract:expr) => {
-        $crate::contract_tests!(@checks $contract, None);
+        $crate::contract_tests!(@checks $contract, None, None);
     };
     ($contract:expr, teardown = $teardown:expr) => {
-        $crate::contract_tests!(@checks $contract, Some($teardown as $crate::contract::Teardown));
+        $crate::contract_tests!(@checks $contract, Some($teardown as $crate::contract::Teardown), None);
     };
-    (@checks $contract:expr, $teardown:expr) => {
+    ($contract:expr, launch = $launch:expr) => {
+        $crate::contract_tests!(@checks $contract, None, Some($launch as $crate::contract::Launcher));
+    };
+    ($contract:expr, teardown = $teardown:expr, launch = $launch:expr) => {
+        $crate::contract_tests!(
+            @checks $contract,
+            Some($teardown as $crate::contract::Teardown),
+            Some($launch as $crate::contract::Launcher)
+        );
+    };
+    (@checks $contract:expr, $teardown:expr, $launch:expr) => {
         #[tokio::test]
         async fn contract_annotations_are_complete_and_consistent() {
             $crate::contract::annotations(&$contract).await;
@@ -826,12 +774,12 @@ macro_rules! contract_tests {
 
         #[tokio::test]
         async fn contract_one_audit_line_per_call_and_no_secrets_in_logs() {
-            $crate::contract::audit_then(&$contract, $teardown).await;
+            $crate::contract::audit_then(&$contract, $teardown, $launch).await;
         }
 
         #[tokio::test]
         async fn contract_resources_list_pages_with_a_cursor() {
-            $crate::contract::resources_paging_then(&$contract, $teardown).await;
+            $crate::contract::resources_paging_then(&$contract, $teardown, $launch).await;
         }
     };
 }

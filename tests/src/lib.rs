@@ -9,11 +9,13 @@
 //! | [`mcp`] | [`Mcp`]: start a server over stdio ([`Mcp::start`], [`Mcp::builder`] for endpoints, env, logs), `call`/`ok`/`err`, [`Mcp::pages`] (follow cursors), [`Mcp::call_raw`] (raw JSON-RPC lines), [`RawSession`] |
 //! | [`fake`] | [`fake::Fake`]: a local AWS endpoint speaking awsJson, REST-JSON, REST-XML and query, with canned faults and a request log |
 //! | [`contract`] | [`contract_tests!`]: the checks every server must pass, generated from its live `tools/list` |
+//! | [`schema_sample`] | arguments generated from a tool's `inputSchema` (contract and hostile input share it) |
 //! | [`hostile`] | hostile input generated from `tools/list` for every tool and argument, run against one server process with a normal call after each case, and the outcome table (issue 13) |
 //! | [`cli`] | [`cli_tests!`]: command-line checks without AWS |
 //! | [`fixtures`] | buckets, objects and tables made with the SDK, shared by tests, demo and bench |
 //! | [`proc`] | [`Proc`] (a child process read line by line), [`HttpServer`], [`server_bin`], [`unique`], [`free_port`] |
 //! | [`lambda`] | [`LambdaEmulator`]: cargo-lambda's runtime emulator |
+//! | [`scan`] | the secret scan every server started through [`Mcp`], [`RawSession`] or [`spawn_server`] passes: credentials, session tokens and [`fixtures::planted`] secrets in any output line fail the test |
 //!
 //! SDK clients: [`sdk_config`] (a service's emulator) and [`sdk_config_at`] (any URL, e.g. a fake),
 //! then `aws_sdk_x::Client::new(&conf)`; [`s3`] and [`dynamodb`] are ready-made.
@@ -31,6 +33,8 @@ pub mod hostile;
 pub mod lambda;
 pub mod mcp;
 pub mod proc;
+pub mod scan;
+pub mod schema_sample;
 
 pub use emulators::{Emulator, Service, region, require};
 pub use lambda::{LambdaEmulator, cargo_lambda_path, emulator_venv_bin};

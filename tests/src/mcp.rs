@@ -7,6 +7,11 @@
 //! [`crate::fake::Fake`]), or a URL per service. Every other `AWS_ENDPOINT_URL*` is removed from
 //! the child's environment; calls to a service nobody configured go to
 //! [`crate::emulators::NOWHERE`] and fail at once.
+//!
+//! Every line the server writes passes the secret scan ([`crate::scan`]): stdout is read by the
+//! rig and handed on to rmcp's client (or to [`RawSession`]) only after it was scanned, stderr is
+//! read line by line (or tailed from the log file). A hit panics in the call that caused it, or
+//! when the session closes or is dropped.
 
 use std::{
     collections::HashSet,
@@ -19,13 +24,13 @@ use rmcp::{
     RoleClient, ServiceExt,
     model::{CallToolRequestParams, CallToolResult},
     service::RunningService,
-    transport::TokioChildProcess,
 };
 use serde_json::{Value, json};
 
 use crate::{
     emulators::{self, NOWHERE, Service},
-    proc::server_bin,
+    proc::{StderrScan, server_bin},
+    scan::{self, Watch},
 };
 
 /// How to start a server: [`Mcp::builder`].
@@ -39,6 +44,7 @@ pub struct McpBuilder {
     require: Vec<Service>,
     explicit: bool,
     log: Option<PathBuf>,
+    collect_hits: bool,
 }
 
 impl McpBuilder {
@@ -79,6 +85,14 @@ impl McpBuilder {
         self
     }
 
+    /// Keep secret-scan hits for [`Mcp::take_scan_hits`] instead of failing the call that caused
+    /// them (a test that makes a server leak on purpose, to prove the scan sees it). Hits still
+    /// not taken when the session ends fail the test.
+    pub fn collect_scan_hits(mut self) -> Self {
+        self.collect_hits = true;
+        self
+    }
+
     /// Write the server's stderr (its logs and audit lines) to `path`.
     pub fn log_to(mut self, path: &Path) -> Self {
         self.log = Some(path.to_owned());
@@ -92,64 +106,168 @@ impl McpBuilder {
             self.endpoints = emulators::emulator_endpoints(services);
             self.require = services.to_vec();
         }
-        let mut env = emulators::aws_env(&self.endpoints, self.global.as_deref().unwrap_or(NOWHERE));
+        let mut endpoints = self.endpoints.clone();
+        scan::tap_sts(&mut endpoints);
+        let mut env = emulators::aws_env(&endpoints, self.global.as_deref().unwrap_or(NOWHERE));
+        // Distinctive, so the scan can tell it anywhere (the emulators accept any key).
+        env.push(("AWS_SECRET_ACCESS_KEY".into(), scan::RIG_SECRET_ACCESS_KEY.into()));
         env.push(("RUST_BACKTRACE".into(), "0".into()));
         env.extend(self.env.iter().cloned());
         env
     }
 
-    fn command(&mut self) -> tokio::process::Command {
+    /// The command, and the scan for the process it starts.
+    fn command(&mut self) -> (tokio::process::Command, Watch) {
         let env = self.environment();
         emulators::require(&self.require);
+        let watch = Watch::new(&self.bin, &self.args, &env);
         let mut cmd = tokio::process::Command::new(server_bin(&self.bin));
         emulators::clear_aws_env(&mut cmd);
         cmd.args(&self.args).envs(env);
-        cmd
+        (cmd, watch)
+    }
+
+    /// Where the server's stderr goes: the log file when asked for (tailed by the scan), else a
+    /// pipe the scan reads (echoed when `E2E_SERVER_LOGS` is set).
+    fn stderr(&self, cmd: &mut tokio::process::Command, watch: &Watch, append: bool) -> StderrScan {
+        match &self.log {
+            Some(path) => {
+                let file = std::fs::File::options()
+                    .write(true)
+                    .append(append)
+                    .truncate(!append)
+                    .create(true)
+                    .open(path)
+                    .expect("log file");
+                cmd.stderr(file);
+                StderrScan::tail(path, watch)
+            }
+            None => StderrScan::pipe(cmd, &self.bin, watch),
+        }
     }
 
     /// Start the server and initialize an MCP session with it.
     pub async fn start(mut self) -> Mcp {
-        let stderr = match &self.log {
-            Some(path) => std::fs::File::create(path).expect("log file").into(),
-            // Server logs are noise in test output unless asked for.
-            None if std::env::var_os("E2E_SERVER_LOGS").is_some() => Stdio::inherit(),
-            None => Stdio::null(),
+        let (mut cmd, watch) = self.command();
+        let stderr = self.stderr(&mut cmd, &watch, false);
+        cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).kill_on_drop(true);
+        let mut child = cmd.spawn().unwrap_or_else(|e| panic!("spawn {}: {e}", self.bin));
+        // The parent's copy of the stderr pipe goes with the command, so the reader sees EOF.
+        drop(cmd);
+        let pid = child.id();
+        let stdin = child.stdin.take().expect("stdin");
+        let stdout = scanned_stdout(child.stdout.take().expect("stdout"), watch.clone());
+        let guard = Guard {
+            watch,
+            child,
+            stderr,
+            raise_on_answer: !self.collect_hits,
         };
-        let cmd = self.command();
-        let (transport, _) = TokioChildProcess::builder(cmd)
-            .stderr(stderr)
-            .spawn()
-            .unwrap_or_else(|e| panic!("spawn {}: {e}", self.bin));
-        let pid = transport.id();
-        let client = ()
-            .serve(transport)
-            .await
-            .unwrap_or_else(|e| panic!("MCP initialize with {} failed: {e}", self.bin));
+        let client = match ().serve((stdout, stdin)).await {
+            Ok(c) => c,
+            Err(e) => {
+                drop(guard);
+                panic!("MCP initialize with {} failed: {e}", self.bin)
+            }
+        };
+        guard.raise_now();
         Mcp {
             client,
             pid,
             launch: self,
             raw: tokio::sync::OnceCell::new(),
+            guard,
         }
     }
 
     /// Start the server with stdin/stdout as plain lines ([`RawSession`]), initialized.
-    pub async fn start_raw(mut self) -> RawSession {
-        let mut cmd = self.command();
-        let stderr = match &self.log {
-            Some(path) => std::fs::File::options()
+    pub async fn start_raw(self) -> RawSession {
+        self.start_raw_scanned(true).await
+    }
+
+    /// [`McpBuilder::start_raw`]; `tail_log`: whether this session scans the log file (not when
+    /// the [`Mcp`] sharing the file does).
+    async fn start_raw_scanned(mut self, tail_log: bool) -> RawSession {
+        let (mut cmd, watch) = self.command();
+        let stderr = if tail_log || self.log.is_none() {
+            self.stderr(&mut cmd, &watch, true)
+        } else {
+            let path = self.log.clone().expect("log file");
+            let file = std::fs::File::options()
                 .append(true)
                 .create(true)
-                .open(path)
-                .expect("log file")
-                .into(),
-            None => Stdio::null(),
+                .open(&path)
+                .expect("log file");
+            cmd.stderr(file);
+            StderrScan::none()
         };
-        cmd.stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(stderr)
-            .kill_on_drop(true);
-        RawSession::start(&self.bin, cmd).await
+        cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).kill_on_drop(true);
+        let guard = |child| Guard {
+            watch,
+            child,
+            stderr,
+            raise_on_answer: !self.collect_hits,
+        };
+        RawSession::start(&self.bin, cmd, guard).await
+    }
+}
+
+/// The server's stdout as rmcp's client reads it: each line is scanned first, then handed on.
+/// Lines keep being read (and scanned) after the client stops listening, so the server never
+/// blocks on a full pipe.
+fn scanned_stdout(stdout: tokio::process::ChildStdout, watch: Watch) -> tokio::io::DuplexStream {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+    let (ours, mut theirs) = tokio::io::duplex(256 * 1024);
+    tokio::spawn(async move {
+        let mut reader = tokio::io::BufReader::new(stdout);
+        let mut line = Vec::new();
+        let mut forwarding = true;
+        loop {
+            line.clear();
+            match reader.read_until(b'\n', &mut line).await {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {
+                    watch.message(&String::from_utf8_lossy(&line));
+                    forwarding = forwarding && theirs.write_all(&line).await.is_ok();
+                }
+            }
+        }
+        let _ = theirs.shutdown().await;
+    });
+    ours
+}
+
+/// The server process and its scan: on drop the process is killed, the rest of its stderr read,
+/// the binary's scan totals printed, and any hit not raised yet panics.
+struct Guard {
+    watch: Watch,
+    child: tokio::process::Child,
+    stderr: StderrScan,
+    /// Whether a hit panics as soon as an answer arrives (else at the end).
+    raise_on_answer: bool,
+}
+
+impl Guard {
+    /// Panic now with any hit so far (stdout is scanned before the client sees it).
+    fn raise_now(&self) {
+        self.stderr.poll();
+        if self.raise_on_answer {
+            self.watch.raise();
+        }
+    }
+
+    /// Wait (up to 10 s) for the server to exit by itself, then finish.
+    async fn exited(mut self) {
+        let _ = tokio::time::timeout(Duration::from_secs(10), self.child.wait()).await;
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.child.start_kill();
+        self.stderr.finish();
+        self.watch.report();
+        self.watch.raise();
     }
 }
 
@@ -161,6 +279,7 @@ pub struct Mcp {
     pub pid: Option<u32>,
     launch: McpBuilder,
     raw: tokio::sync::OnceCell<tokio::sync::Mutex<RawSession>>,
+    guard: Guard,
 }
 
 impl Mcp {
@@ -176,6 +295,7 @@ impl Mcp {
             require: Vec::new(),
             explicit: false,
             log: None,
+            collect_hits: false,
         }
     }
 
@@ -208,9 +328,26 @@ impl Mcp {
         b.start().await
     }
 
-    /// End the session and wait for the server to exit.
+    /// End the session and wait for the server to exit; then the rest of its output is scanned
+    /// (a hit panics here).
     pub async fn close(self) {
-        let _ = self.client.cancel().await;
+        let Mcp { client, raw, guard, .. } = self;
+        let _ = client.cancel().await;
+        drop(raw);
+        guard.exited().await;
+    }
+
+    /// The secret-scan hits so far, taken: they no longer fail the test. For a test that makes a
+    /// server leak on purpose, to prove the scan sees it.
+    pub fn take_scan_hits(&self) -> Vec<scan::Hit> {
+        self.guard.stderr.poll();
+        self.guard.watch.take_hits()
+    }
+
+    /// How many MCP messages and log lines of this server the scan has seen.
+    pub fn scan_counts(&self) -> (u64, u64) {
+        self.guard.stderr.poll();
+        self.guard.watch.counts()
     }
 
     /// `tools/call`; panics only on a protocol-level failure.
@@ -223,9 +360,12 @@ impl Mcp {
     /// `tools/call`, with a protocol-level failure (an unknown tool, say) as `Err`.
     pub async fn try_call(&self, tool: &str, args: Value) -> Result<CallToolResult, rmcp::ServiceError> {
         let args = args.as_object().cloned().unwrap_or_default();
-        self.client
+        let r = self
+            .client
             .call_tool(CallToolRequestParams::new(tool.to_owned()).with_arguments(args))
-            .await
+            .await;
+        self.guard.raise_now();
+        r
     }
 
     /// Call a tool that must succeed; its structured result.
@@ -336,9 +476,11 @@ impl Mcp {
     pub async fn try_call_raw(&self, line: &str) -> Result<String, String> {
         let raw = self
             .raw
-            .get_or_init(|| async { tokio::sync::Mutex::new(self.launch.clone().start_raw().await) })
+            .get_or_init(|| async { tokio::sync::Mutex::new(self.launch.clone().start_raw_scanned(false).await) })
             .await;
-        raw.lock().await.send_raw(line, Duration::from_secs(10)).await
+        let answer = raw.lock().await.send_raw(line, Duration::from_secs(10)).await;
+        self.guard.raise_now();
+        answer
     }
 }
 
@@ -372,26 +514,31 @@ pub fn assert_each_once<T: Ord + Clone + std::fmt::Debug>(got: &[T], want: &std:
 /// protocol tests ([`Mcp::call_raw`]) and the benchmark (no client-library cost in the figures).
 /// Start one with [`McpBuilder::start_raw`]; the server is killed on drop.
 pub struct RawSession {
-    child: tokio::process::Child,
     stdin: tokio::process::ChildStdin,
     stdout: tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStdout>>,
     next_id: u64,
     /// What `initialize` answered.
     pub initialize: Value,
+    guard: Guard,
 }
 
 impl RawSession {
-    async fn start(bin: &str, mut cmd: tokio::process::Command) -> Self {
+    async fn start(
+        bin: &str,
+        mut cmd: tokio::process::Command,
+        guard: impl FnOnce(tokio::process::Child) -> Guard,
+    ) -> Self {
         use tokio::io::AsyncBufReadExt;
         let mut child = cmd.spawn().unwrap_or_else(|e| panic!("spawn {bin}: {e}"));
+        drop(cmd);
         let stdin = child.stdin.take().expect("stdin");
         let stdout = tokio::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
         let mut s = Self {
-            child,
             stdin,
             stdout,
             next_id: 0,
             initialize: Value::Null,
+            guard: guard(child),
         };
         s.initialize = s
             .request(
@@ -405,7 +552,16 @@ impl RawSession {
 
     /// The server's process id.
     pub fn pid(&self) -> Option<u32> {
-        self.child.id()
+        self.guard.child.id()
+    }
+
+    /// The next stdout line, scanned (`None` at end of output).
+    async fn next_line(&mut self) -> std::io::Result<Option<String>> {
+        let line = self.stdout.next_line().await?;
+        if let Some(l) = &line {
+            self.guard.watch.message(l);
+        }
+        Ok(line)
     }
 
     /// Write one line (a newline is added).
@@ -434,13 +590,13 @@ impl RawSession {
             .await;
         loop {
             let line = self
-                .stdout
                 .next_line()
                 .await
                 .expect("read stdout")
                 .expect("server closed stdout");
             let msg: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
             if msg["id"] == id {
+                self.guard.raise_now();
                 return msg;
             }
         }
@@ -461,15 +617,18 @@ impl RawSession {
         self.send_line(line).await;
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
-            match tokio::time::timeout_at(deadline, self.stdout.next_line()).await {
+            match tokio::time::timeout_at(deadline, self.next_line()).await {
                 Err(_) => return Err(format!("no answer within {timeout:?}")),
                 Ok(Err(e)) => return Err(format!("reading stdout: {e}")),
-                Ok(Ok(None)) => return Err(format!("the server closed stdout ({:?})", self.child.try_wait())),
+                Ok(Ok(None)) => {
+                    return Err(format!("the server closed stdout ({:?})", self.guard.child.try_wait()));
+                }
                 Ok(Ok(Some(answer))) => {
                     let is_answer = serde_json::from_str::<Value>(&answer)
                         .map(|v| v.get("id").is_some())
                         .unwrap_or(true);
                     if is_answer {
+                        self.guard.raise_now();
                         return Ok(answer);
                     }
                 }

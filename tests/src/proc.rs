@@ -1,12 +1,19 @@
 //! Child processes: server binaries as plain processes (Streamable HTTP, Lambda) whose output is
-//! read line by line, their paths, free ports and unique resource names.
+//! read line by line and passes the secret scan ([`crate::scan`]), their paths, free ports and
+//! unique resource names; and [`StderrScan`], how an MCP session's stderr reaches the scan.
 
 use std::{
-    path::PathBuf,
+    io::{BufRead, Read, Seek, Write},
+    path::{Path, PathBuf},
     process::Stdio,
-    sync::atomic::{AtomicU32, Ordering},
+    sync::{
+        Mutex,
+        atomic::{AtomicU32, Ordering},
+    },
     time::Duration,
 };
+
+use crate::scan::{self, Watch};
 
 /// A name no other test (or earlier run) uses: tests run in parallel and re-run cleanly.
 /// Lower case, `{prefix}-{pid}-{n}-{random}`: valid as a bucket, table, function or log group name.
@@ -20,7 +27,19 @@ pub fn unique(prefix: &str) -> String {
 /// Path of a server binary: `AWS_MCP_BIN_DIR` (or the bench's `BENCH_BIN_DIR`) when set, else the
 /// target directory this test, demo or bench was built in (`target/<profile>/`).
 pub fn server_bin(name: &str) -> PathBuf {
-    let dir = std::env::var_os("AWS_MCP_BIN_DIR")
+    let path = bin_dir().join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: build the servers first (`cargo build --workspace --bins`; `cargo test --workspace` does it)",
+        path.display()
+    );
+    path
+}
+
+/// Where the workspace's binaries are: `AWS_MCP_BIN_DIR` (or `BENCH_BIN_DIR`), else
+/// `target/<profile>/` of this test, demo or bench.
+pub fn bin_dir() -> PathBuf {
+    std::env::var_os("AWS_MCP_BIN_DIR")
         .or_else(|| std::env::var_os("BENCH_BIN_DIR"))
         .map(PathBuf::from)
         .unwrap_or_else(|| {
@@ -31,14 +50,7 @@ pub fn server_bin(name: &str) -> PathBuf {
                 dir.pop();
             }
             dir
-        });
-    let path = dir.join(name);
-    assert!(
-        path.exists(),
-        "{} is missing: build the servers first (`cargo build --workspace --bins`; `cargo test --workspace` does it)",
-        path.display()
-    );
-    path
+        })
 }
 
 /// A free TCP port on 127.0.0.1, bound and released at once. Another process could take it in
@@ -57,11 +69,27 @@ pub struct Proc {
     pub child: tokio::process::Child,
     lines: tokio::sync::mpsc::UnboundedReceiver<String>,
     seen: Vec<String>,
+    watch: Option<Watch>,
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        if let Some(w) = &self.watch {
+            w.report();
+            w.raise();
+        }
+    }
 }
 
 impl Proc {
     /// Spawn `cmd` (stdin closed, stdout and stderr captured, `kill_on_drop`).
-    pub fn spawn(name: &str, mut cmd: tokio::process::Command) -> Self {
+    pub fn spawn(name: &str, cmd: tokio::process::Command) -> Self {
+        Self::spawn_watched(name, cmd, None)
+    }
+
+    /// [`Proc::spawn`], every output line passing `watch` (a server's secret scan): a hit panics
+    /// when the test next waits for a line or drops the process.
+    pub fn spawn_watched(name: &str, mut cmd: tokio::process::Command, watch: Option<Watch>) -> Self {
         use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
         cmd.stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -77,11 +105,15 @@ impl Proc {
             out: R,
             tx: tokio::sync::mpsc::UnboundedSender<String>,
             echo: bool,
+            watch: Option<Watch>,
         ) {
             tokio::spawn(async move {
                 let mut out = BufReader::new(out).lines();
                 // Keep draining after the test stopped listening, so the child never blocks on a full pipe.
                 while let Ok(Some(line)) = out.next_line().await {
+                    if let Some(w) = &watch {
+                        w.log_line(&line);
+                    }
                     if echo {
                         eprintln!("[{name}] {line}");
                     }
@@ -89,13 +121,29 @@ impl Proc {
                 }
             });
         }
-        forward(name.to_owned(), child.stdout.take().expect("stdout"), tx.clone(), echo);
-        forward(name.to_owned(), child.stderr.take().expect("stderr"), tx, echo);
+        let (out, err) = (
+            child.stdout.take().expect("stdout"),
+            child.stderr.take().expect("stderr"),
+        );
+        forward(name.to_owned(), out, tx.clone(), echo, watch.clone());
+        forward(name.to_owned(), err, tx, echo, watch.clone());
         Self {
             name: name.to_owned(),
             child,
             lines,
             seen: Vec::new(),
+            watch,
+        }
+    }
+
+    /// The secret-scan hits so far, taken (they no longer fail the test).
+    pub fn take_scan_hits(&self) -> Vec<scan::Hit> {
+        self.watch.as_ref().map(Watch::take_hits).unwrap_or_default()
+    }
+
+    fn raise(&self) {
+        if let Some(w) = &self.watch {
+            w.raise();
         }
     }
 
@@ -106,6 +154,7 @@ impl Proc {
         loop {
             match tokio::time::timeout_at(deadline, self.lines.recv()).await {
                 Ok(Some(line)) => {
+                    self.raise();
                     self.seen.push(line.clone());
                     if pred(&line) {
                         return line;
@@ -138,6 +187,7 @@ impl Proc {
         while let Ok(line) = self.lines.try_recv() {
             self.seen.push(line);
         }
+        self.raise();
         self.output()
     }
 
@@ -161,22 +211,139 @@ impl Proc {
 pub fn spawn_server(bin: &str, args: &[&str], extra_env: &[(&str, &str)]) -> Proc {
     let services = crate::emulators::services_of(bin);
     crate::emulators::require(services);
+    let mut endpoints = crate::emulators::emulator_endpoints(services);
+    scan::tap_sts(&mut endpoints);
+    let mut env = crate::emulators::aws_env(&endpoints, crate::emulators::NOWHERE);
+    env.extend([
+        // Distinctive, so the scan can tell it anywhere (the emulators accept any key).
+        (
+            "AWS_SECRET_ACCESS_KEY".to_owned(),
+            scan::RIG_SECRET_ACCESS_KEY.to_owned(),
+        ),
+        (
+            "RUST_LOG".to_owned(),
+            "info,rmcp=warn,aws_config=warn,aws_smithy_runtime=warn,aws_runtime=warn".to_owned(),
+        ),
+        ("RUST_BACKTRACE".to_owned(), "0".to_owned()),
+    ]);
+    env.extend(extra_env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    let watch = Watch::new(bin, &args, &env);
     let mut cmd = tokio::process::Command::new(server_bin(bin));
     crate::emulators::clear_aws_env(&mut cmd);
-    cmd.args(args)
-        .envs(crate::emulators::aws_env(
-            &crate::emulators::emulator_endpoints(services),
-            crate::emulators::NOWHERE,
-        ))
-        .env(
-            "RUST_LOG",
-            "info,rmcp=warn,aws_config=warn,aws_smithy_runtime=warn,aws_runtime=warn",
-        )
-        .env("RUST_BACKTRACE", "0");
-    for (k, v) in extra_env {
-        cmd.env(k, v);
+    cmd.args(&args).envs(env);
+    Proc::spawn_watched(bin, cmd, Some(watch))
+}
+
+/// How an MCP session's stderr reaches the secret scan: a pipe read line by line on a thread of
+/// its own (so the rest can be read while a test's runtime is shutting down), or the log file the
+/// test asked for, tailed. Echoed to the test's stderr when `E2E_SERVER_LOGS` is set.
+pub(crate) enum StderrScan {
+    None,
+    Pipe(Mutex<Option<std::sync::mpsc::Receiver<()>>>),
+    Tail(Mutex<Tail>),
+}
+
+pub(crate) struct Tail {
+    path: PathBuf,
+    offset: u64,
+    partial: Vec<u8>,
+    watch: Watch,
+}
+
+impl Tail {
+    /// Scan the complete lines written since the last call (and the rest when `all`).
+    fn read(&mut self, all: bool) {
+        let Ok(mut f) = std::fs::File::open(&self.path) else {
+            return;
+        };
+        if f.seek(std::io::SeekFrom::Start(self.offset)).is_err() {
+            return;
+        }
+        let mut new = Vec::new();
+        if let Ok(n) = f.read_to_end(&mut new) {
+            self.offset += n as u64;
+        }
+        self.partial.extend(new);
+        while let Some(at) = self.partial.iter().position(|b| *b == b'\n') {
+            let line: Vec<u8> = self.partial.drain(..=at).collect();
+            self.watch.log_line(String::from_utf8_lossy(&line).trim_end());
+        }
+        if all && !self.partial.is_empty() {
+            let line = std::mem::take(&mut self.partial);
+            self.watch.log_line(&String::from_utf8_lossy(&line));
+        }
     }
-    Proc::spawn(bin, cmd)
+}
+
+impl StderrScan {
+    pub(crate) fn none() -> Self {
+        Self::None
+    }
+
+    /// Scan the log file at `path` (the server writes it directly, so tests read it as before).
+    pub(crate) fn tail(path: &Path, watch: &Watch) -> Self {
+        Self::Tail(Mutex::new(Tail {
+            path: path.to_owned(),
+            offset: 0,
+            partial: Vec::new(),
+            watch: watch.clone(),
+        }))
+    }
+
+    /// Give `cmd` a stderr pipe whose lines go to `watch`.
+    pub(crate) fn pipe(cmd: &mut tokio::process::Command, bin: &str, watch: &Watch) -> Self {
+        let (reader, writer) = std::io::pipe().expect("a pipe for the server's stderr");
+        cmd.stderr(writer);
+        let echo = std::env::var_os("E2E_SERVER_LOGS").is_some();
+        let (done, wait) = std::sync::mpsc::channel();
+        let (bin, watch) = (bin.to_owned(), watch.clone());
+        let reading = std::thread::Builder::new()
+            .name(format!("{bin} stderr"))
+            .spawn(move || {
+                let mut reader = std::io::BufReader::new(reader);
+                let mut line = Vec::new();
+                loop {
+                    line.clear();
+                    match reader.read_until(b'\n', &mut line) {
+                        Ok(0) | Err(_) => break,
+                        Ok(_) => {
+                            let text = String::from_utf8_lossy(&line);
+                            let text = text.trim_end();
+                            watch.log_line(text);
+                            if echo {
+                                let _ = writeln!(std::io::stderr(), "[{bin}] {text}");
+                            }
+                        }
+                    }
+                }
+                let _ = done.send(());
+            });
+        match reading {
+            Ok(_) => Self::Pipe(Mutex::new(Some(wait))),
+            Err(e) => panic!("cannot start a thread to read the server's stderr: {e}"),
+        }
+    }
+
+    /// Scan what the log file gained (a pipe is scanned as it is read).
+    pub(crate) fn poll(&self) {
+        if let Self::Tail(t) = self {
+            t.lock().unwrap_or_else(|p| p.into_inner()).read(false);
+        }
+    }
+
+    /// The process is gone: scan the rest (waiting up to 2 s for the pipe's end).
+    pub(crate) fn finish(&self) {
+        match self {
+            Self::None => {}
+            Self::Pipe(wait) => {
+                if let Some(rx) = wait.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                    let _ = rx.recv_timeout(Duration::from_secs(2));
+                }
+            }
+            Self::Tail(t) => t.lock().unwrap_or_else(|p| p.into_inner()).read(true),
+        }
+    }
 }
 
 /// A server started with `--transport http --bind 127.0.0.1:0`.

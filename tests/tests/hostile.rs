@@ -18,15 +18,6 @@ use aws_mcp_tests::{
 };
 use serde_json::json;
 
-const SERVERS: &[&str] = &[
-    "aws-s3-mcp",
-    "aws-dynamodb-mcp",
-    "aws-lambda-mcp",
-    "aws-logs-mcp",
-    "aws-bedrock-kb-mcp",
-    "aws-sts-mcp",
-];
-
 const FLAGS: &[&str] = &[
     "--allow-writes",
     "--allow-invoke",
@@ -101,8 +92,10 @@ async fn hostile_input_gets_a_named_answer_from_every_tool_of_every_server() {
     let fake = Fake::start().await;
     listings(&fake);
     let url = fake.url();
-    let present: Vec<&str> = SERVERS.iter().copied().filter(|b| built(b)).collect();
-    let missing: Vec<&str> = SERVERS.iter().copied().filter(|b| !present.contains(b)).collect();
+    // Every server of the rig's registry.
+    let all = aws_mcp_tests::emulators::SERVERS.iter().map(|(bin, _)| *bin);
+    let present: Vec<&str> = all.clone().filter(|b| built(b)).collect();
+    let missing: Vec<&str> = all.filter(|b| !present.contains(b)).collect();
     // Only the STS server (written last) may be absent; the other five must be tested.
     assert!(
         missing.iter().all(|m| *m == "aws-sts-mcp"),

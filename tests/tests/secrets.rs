@@ -1,59 +1,46 @@
-//! Secrets (issue 13): each server runs with its log captured (its own code at trace level) and distinctive
-//! credentials of its own, against emulators or the fake endpoint holding planted secrets (an S3
-//! object, a DynamoDB item, Lambda environment values, log events, a knowledge-base chunk, an
-//! assumed role's session). Every tool output and every log line is scanned.
+//! Secrets (issue 13). Every server any end-to-end test starts passes the rig's secret scan
+//! ([`aws_mcp_tests::scan`]): each MCP message and log line is checked for the server's own
+//! credentials, session credentials of assumed roles and the planted secrets of
+//! [`aws_mcp_tests::fixtures::planted`]. This file drives that scan hardest: each server runs
+//! with its own code at trace level and distinctive credentials of its own, against emulators or
+//! the fake endpoint holding planted secrets (an S3 object, a DynamoDB item, Lambda environment
+//! values, log events, a knowledge-base chunk, an assumed role's session), and calls the tools that
+//! return them. And it proves the scan fires: on a credential a server was made to return even
+//! with `--no-redact`, and on planted data echoed back unmasked.
 //!
 //! What is guaranteed, and tested:
-//! - the server's own credentials (access key id, secret key) and the session credentials of roles
-//!   it assumes never appear in a tool output or a log line;
-//! - no planted secret ever appears in a log line (logs carry no payloads);
+//! - the server's own credentials (secret key) and the session credentials of roles it assumes
+//!   never appear in a tool output or a log line, whatever the flags;
+//! - planted secrets are masked in S3 object text, DynamoDB items, knowledge-base chunks and log
+//!   events, and never in a log line;
 //! - Lambda environment values: names only by default; with `--show-env-values` the values are
 //!   masked by redaction;
-//! - log events: masked by default; shown with `--no-redact` (the user asked for them).
-//!
-//! Not redacted today, by design of those servers (user data returned as stored): S3 object
-//! text, DynamoDB item attributes and knowledge-base chunk text. The tests below do not assert on
-//! those outputs beyond the server's own credentials.
+//! - log events: shown as written with `--no-redact` (the user asked for them).
 
 use std::path::PathBuf;
 
 use aws_mcp_tests::{
     Mcp, McpBuilder, Service,
     fake::{Fake, Reply, Request},
-    fixtures::{self, accounts::AccountsFile},
+    fixtures::{
+        self,
+        accounts::AccountsFile,
+        logs::Made,
+        planted::{self, API_KEY, JWT, PASSWORD},
+    },
+    scan::Kind,
     text, unique,
 };
 use serde_json::{Value, json};
 
-/// The credentials every server runs with: distinctive, so a scan cannot miss or confuse them
-/// (the emulators accept any key; these map to the same account as `test`).
+/// The credentials every server here runs with: distinctive, so a scan cannot miss or confuse
+/// them (the emulators accept any key; these map to the same account as `test`).
 const OWN_KEY_ID: &str = "AKIAFAKEFAKEFAKE0001";
 const OWN_SECRET: &str = "Zq8vR3nK0pW7sX2mB5cY9dF1gH4jL6tN8uE0aQ3i";
 
-const S3_SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
-const DDB_PASSWORD: &str = "Pl4nted-DDB-P4ssw0rd-7781";
-const LAMBDA_PASSWORD: &str = "Pl4nted-Lambda-Env-Secret-5521";
-const LAMBDA_API_KEY: &str = "Pl4ntedLambdaApiKey9z8y7x6w";
-const LOGS_PASSWORD: &str = "Pl4nted-Logs-Pass-9911";
-const LOGS_JWT: &str = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJwbGFudGVkLXVzZXIifQ.cGxhbnRlZC1zaWduYXR1cmUtMDAx";
-const KB_API_KEY: &str = "Pl4nted-KB-ApiKey-3344";
+/// The session the fake STS hands out (the rig learns both from its answer).
 const SESSION_SECRET: &str = "Pl4ntedSessionSecretKey000000000000000000";
 const SESSION_TOKEN: &str = "Pl4ntedSessionTokenFQoGZXIvYXdzEJr0000000000";
-
-/// Every planted secret (none may ever be in a log line).
-const PLANTED: &[&str] = &[
-    S3_SECRET,
-    DDB_PASSWORD,
-    LAMBDA_PASSWORD,
-    LAMBDA_API_KEY,
-    LOGS_PASSWORD,
-    LOGS_JWT,
-    KB_API_KEY,
-    SESSION_SECRET,
-    SESSION_TOKEN,
-];
-/// The server's own credentials (never anywhere).
-const OWN: &[&str] = &[OWN_KEY_ID, OWN_SECRET, SESSION_SECRET, SESSION_TOKEN];
 
 /// Everything of ours at trace level, dependencies at the servers' default levels. (A bare
 /// `RUST_LOG=debug` also opens rmcp's and the SDK's debug logs, which print whole tool results
@@ -61,12 +48,12 @@ const OWN: &[&str] = &[OWN_KEY_ID, OWN_SECRET, SESSION_SECRET, SESSION_TOKEN];
 const LOG_FILTER: &str = "info,aws_config=warn,aws_smithy_runtime=warn,aws_runtime=warn,rmcp=warn,shared=trace,\
     aws_s3_mcp=trace,aws_dynamodb_mcp=trace,aws_lambda_mcp=trace,aws_logs_mcp=trace,aws_bedrock_kb_mcp=trace,aws_sts_mcp=trace";
 
-/// A server run whose outputs and log are scanned.
+/// A server run: the rig scans everything; this also keeps the outputs for the checks below.
 struct Run {
     name: String,
     mcp: Mcp,
     log: PathBuf,
-    outputs: Vec<(String, String)>,
+    calls: Vec<String>,
 }
 
 fn logged(bin: &str, name: &str) -> (McpBuilder, PathBuf) {
@@ -85,15 +72,15 @@ impl Run {
             name: name.to_owned(),
             mcp: b.start().await,
             log,
-            outputs: Vec::new(),
+            calls: Vec::new(),
         }
     }
 
-    /// Call a tool (success or tool error) and keep everything it returned for the scan.
+    /// Call a tool (success or tool error); whether it failed, and everything it returned.
     async fn call(&mut self, tool: &str, args: Value) -> (bool, String) {
         let r = self.mcp.call(tool, args.clone()).await;
         let all = format!("{}\n{}", text(&r), r.structured_content.clone().unwrap_or_default());
-        self.outputs.push((format!("{tool}({args})"), all.clone()));
+        self.calls.push(tool.to_owned());
         (r.is_error == Some(true), all)
     }
 
@@ -104,82 +91,68 @@ impl Run {
         all
     }
 
-    /// End the session, then scan: own credentials nowhere, `hidden` in no output, and no
-    /// planted secret in any log line. Returns the log for further checks.
-    async fn scan(self, hidden: &[&str]) -> String {
+    /// End the session (the rig's scan of the rest of the log runs here) and check the scan had
+    /// something to read: every call's audit line, at trace level.
+    async fn finish(self) {
+        let (messages, _) = self.mcp.scan_counts();
         self.mcp.close().await;
         let log = std::fs::read_to_string(&self.log).unwrap_or_default();
-        for (call, out) in &self.outputs {
-            for s in OWN.iter().chain(hidden) {
-                assert!(!out.contains(s), "{}: {call} returned `{s}`:\n{out}", self.name);
-            }
-        }
-        for (i, line) in log.lines().enumerate() {
-            for s in OWN.iter().chain(PLANTED) {
-                assert!(
-                    !line.contains(s),
-                    "{}: log line {} holds `{s}`:\n{line}",
-                    self.name,
-                    i + 1
-                );
-            }
-        }
-        // The log was captured: it holds an audit line per call.
-        for (call, _) in &self.outputs {
-            let tool = call.split('(').next().unwrap_or_default();
-            assert!(log.contains(tool), "{}: no log line for {call}:\n{log}", self.name);
+        assert!(
+            messages > self.calls.len() as u64,
+            "{}: {messages} messages scanned",
+            self.name
+        );
+        for tool in &self.calls {
+            assert!(
+                log.contains(tool.as_str()),
+                "{}: no log line for {tool}:\n{log}",
+                self.name
+            );
         }
         let _ = std::fs::remove_file(&self.log);
-        log
     }
 }
 
 #[tokio::test]
-async fn s3_never_shows_its_credentials_and_logs_no_object_content() {
-    let body = format!("[default]\naws_access_key_id = AKIAPLANTEDS3OBJ0001\naws_secret_access_key = {S3_SECRET}\n");
+async fn s3_masks_a_credentials_file_and_never_shows_its_own_credentials() {
+    let body = planted::credentials_file();
     let bucket = fixtures::s3::bucket_named("secrets", &[("config/credentials", body.as_bytes(), "text/plain")]).await;
     let (b, log) = logged("aws-s3-mcp", "s3");
     let mut run = Run::start("aws-s3-mcp", b.args(&["--region", "us-east-1"]), log).await;
     run.ok("list_objects", json!({"bucket": bucket})).await;
     run.ok("head_object", json!({"bucket": bucket, "key": "config/credentials"}))
         .await;
-    // The object's text comes back as stored: the user's own data (not asserted either way).
-    run.ok("get_object", json!({"bucket": bucket, "key": "config/credentials"}))
+    let out = run
+        .ok("get_object", json!({"bucket": bucket, "key": "config/credentials"}))
         .await;
+    assert!(out.contains("aws_secret_access_key = [REDACTED"), "{out}");
     run.ok("get_bucket_info", json!({"bucket": bucket})).await;
     let (failed, _) = run
         .call("get_object", json!({"bucket": bucket, "key": "missing"}))
         .await;
     assert!(failed);
-    // A presigned URL carries the signing access key id by construction (never the secret key):
-    // checked for the secret only, and kept out of the general scan.
-    let r = run
-        .mcp
+    // A presigned URL carries the signing access key id by construction, never the secret key
+    // (which the rig's scan looks for in every output); redaction must leave it usable.
+    let url = run
         .ok("presign_url", json!({"bucket": bucket, "key": "config/credentials"}))
-        .await
-        .to_string();
-    assert!(!r.contains(OWN_SECRET), "presign_url: {r}");
-    let log = run.scan(&[]).await;
-    assert!(!log.trim().is_empty(), "the server logged nothing to scan");
+        .await;
+    assert!(url.contains("X-Amz-Signature=") && !url.contains("[REDACTED"), "{url}");
+    run.finish().await;
 }
 
 #[tokio::test]
-async fn dynamodb_never_shows_its_credentials_and_logs_no_item_content() {
+async fn dynamodb_masks_a_planted_item_and_never_shows_its_own_credentials() {
     let db = aws_mcp_tests::dynamodb().await;
     let table = unique("secrets");
     fixtures::dynamodb::create_simple(&db, &table).await;
-    db.put_item()
-        .table_name(&table)
-        .item("pk", fixtures::dynamodb::s("user#1"))
-        .item("password", fixtures::dynamodb::s(DDB_PASSWORD))
-        .send()
-        .await
-        .expect("put the planted item");
+    fixtures::dynamodb::put_planted(&db, &table, "user#1").await;
     let (b, log) = logged("aws-dynamodb-mcp", "dynamodb");
     let mut run = Run::start("aws-dynamodb-mcp", b.args(&["--region", "us-east-1"]), log).await;
     run.ok("describe_table", json!({"table": table})).await;
-    run.ok("get_item", json!({"table": table, "key": {"pk": "user#1"}}))
+    let out = run
+        .ok("get_item", json!({"table": table, "key": {"pk": "user#1"}}))
         .await;
+    assert!(out.contains("[REDACTED"), "{out}");
     run.ok("scan", json!({"table": table})).await;
     run.ok("query", json!({"table": table, "partition_key": "user#1"}))
         .await;
@@ -188,31 +161,22 @@ async fn dynamodb_never_shows_its_credentials_and_logs_no_item_content() {
         json!({"statement": format!("SELECT * FROM \"{table}\" WHERE pk = 'user#1'")}),
     )
     .await;
-    run.scan(&[]).await;
+    run.finish().await;
     fixtures::dynamodb::drop_table(&db, &table).await;
-}
-
-async fn lambda_with_secrets() -> String {
-    let name = unique("secrets-fn");
-    fixtures::lambda::create_function(
-        &name,
-        fixtures::lambda::Spec {
-            env: vec![
-                ("DB_PASSWORD", LAMBDA_PASSWORD),
-                ("PAYMENTS_API_KEY", LAMBDA_API_KEY),
-                ("LOG_LEVEL", "info"),
-            ],
-            ..Default::default()
-        },
-    )
-    .await;
-    name
 }
 
 #[tokio::test]
 async fn lambda_environment_values_are_hidden_or_masked() {
     aws_mcp_tests::require(&[Service::Lambda]);
-    let name = lambda_with_secrets().await;
+    let name = unique("secrets-fn");
+    fixtures::lambda::create_function(
+        &name,
+        fixtures::lambda::Spec {
+            env: planted::lambda_env(),
+            ..Default::default()
+        },
+    )
+    .await;
 
     // Default: names only.
     let (b, log) = logged("aws-lambda-mcp", "lambda");
@@ -221,11 +185,13 @@ async fn lambda_environment_values_are_hidden_or_masked() {
     for n in ["DB_PASSWORD", "PAYMENTS_API_KEY", "LOG_LEVEL"] {
         assert!(out.contains(n), "the variable names are shown: {out}");
     }
+    assert!(!out.contains("\"info\""), "names only: {out}");
     run.ok("list_functions", json!({"name": name})).await;
     run.ok("list_versions", json!({"function": name})).await;
-    run.scan(&[LAMBDA_PASSWORD, LAMBDA_API_KEY]).await;
+    run.finish().await;
 
-    // --show-env-values: values shown, secrets masked by redaction.
+    // --show-env-values: values shown, secrets masked by redaction. (The rig's scan exempts planted
+    // data here, as the user asked for values: this test checks them itself.)
     let (b, log) = logged("aws-lambda-mcp", "lambda-values");
     let mut run = Run::start(
         "aws-lambda-mcp --show-env-values",
@@ -236,28 +202,34 @@ async fn lambda_environment_values_are_hidden_or_masked() {
     let out = run.ok("get_function", json!({"function": name})).await;
     assert!(out.contains("[REDACTED"), "masked values are marked: {out}");
     assert!(out.contains("info"), "ordinary values are shown: {out}");
-    run.scan(&[LAMBDA_PASSWORD, LAMBDA_API_KEY]).await;
+    assert!(!out.contains(PASSWORD) && !out.contains(API_KEY), "{out}");
+    run.finish().await;
     fixtures::lambda::delete_functions(&[&name]).await;
+}
+
+/// A new group with a plain event, a password and a bearer JWT (planted), and `extra` events.
+async fn group_with_secrets(extra: &[String]) -> String {
+    let logs = fixtures::logs::client().await;
+    let group = format!("/secrets/{}", unique("app"));
+    fixtures::logs::create_group(&logs, &group).await;
+    let now = shared::time::now_ms();
+    let mut events = vec![
+        Made::new("s1", now - 3_000, "service started"),
+        Made::new(
+            "s1",
+            now - 2_000,
+            format!("db connect user=app password={PASSWORD} host=db"),
+        ),
+        Made::new("s1", now - 1_000, format!("GET /orders Authorization: Bearer {JWT}")),
+    ];
+    events.extend(extra.iter().map(|m| Made::new("s1", now - 500, m.clone())));
+    fixtures::logs::put(&logs, &group, "s1", &events).await;
+    group
 }
 
 #[tokio::test]
 async fn log_events_are_masked_unless_the_user_asks_with_no_redact() {
-    let logs = fixtures::logs::client().await;
-    let group = format!("/secrets/{}", unique("app"));
-    fixtures::logs::create_group(&logs, &group).await;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_millis() as i64;
-    let events = vec![
-        (now - 3_000, "service started".to_owned()),
-        (
-            now - 2_000,
-            format!("db connect user=app password={LOGS_PASSWORD} host=db"),
-        ),
-        (now - 1_000, format!("GET /orders Authorization: Bearer {LOGS_JWT}")),
-    ];
-    fixtures::logs::put(&logs, &group, "s1", &events).await;
+    let group = group_with_secrets(&[]).await;
     let args = json!({"log_groups": [group], "start": "-1h"});
 
     let (b, log) = logged("aws-logs-mcp", "logs");
@@ -270,10 +242,10 @@ async fn log_events_are_masked_unless_the_user_asks_with_no_redact() {
         json!({"log_group": group, "log_stream": "s1", "start": "-1h"}),
     )
     .await;
-    run.scan(&[LOGS_PASSWORD, LOGS_JWT]).await;
+    run.finish().await;
 
-    // The user's choice: shown as written (the server's own credentials still never are, and
-    // its log still carries no event text).
+    // The user's choice: shown as written (the rig's scan exempts planted data here; the
+    // server's own credentials still never appear, and its log carries no event text).
     let (b, log) = logged("aws-logs-mcp", "logs-no-redact");
     let mut run = Run::start(
         "aws-logs-mcp --no-redact",
@@ -283,20 +255,72 @@ async fn log_events_are_masked_unless_the_user_asks_with_no_redact() {
     .await;
     let out = run.ok("filter_log_events", args).await;
     assert!(
-        out.contains(LOGS_PASSWORD) && out.contains(LOGS_JWT),
+        out.contains(PASSWORD) && out.contains(JWT),
         "--no-redact shows the events as written: {out}"
     );
-    run.scan(&[]).await;
+    run.finish().await;
+}
+
+/// The scan fires on real server output (a scan that never fires proves nothing): a log event
+/// holding the server's own secret key, read with `--no-redact`, is a credential hit (never
+/// exempt), while the planted password beside it is not (the user asked for event text).
+#[tokio::test]
+async fn the_scan_catches_a_servers_own_credential_even_with_no_redact() {
+    let group = group_with_secrets(&[format!("leaked config secret={OWN_SECRET}")]).await;
+    let (b, log) = logged("aws-logs-mcp", "logs-leak");
+    let mcp = b
+        .args(&["--region", "us-east-1", "--no-redact"])
+        .collect_scan_hits()
+        .start()
+        .await;
+    let r = mcp
+        .call("filter_log_events", json!({"log_groups": [group], "start": "-1h"}))
+        .await;
+    let out = r.structured_content.clone().unwrap_or_default().to_string();
+    assert!(out.contains(OWN_SECRET) && out.contains(PASSWORD), "{out}");
+    let hits = mcp.take_scan_hits();
+    assert_eq!(hits.len(), 1, "{hits:#?}");
+    let hit = &hits[0];
+    assert_eq!(hit.kind, Kind::Credential, "{hit}");
+    assert!(hit.what.contains("AWS_SECRET_ACCESS_KEY"), "{hit}");
+    assert!(hit.place.starts_with("stdout message"), "{hit}");
+    assert!(hit.excerpt.contains("secret=[SECRET]"), "{hit}");
+    assert!(
+        !hit.to_string().contains(OWN_SECRET),
+        "the report masks the secret: {hit}"
+    );
+    mcp.close().await;
+    let _ = std::fs::remove_file(&log);
+}
+
+/// Planted data echoed back unmasked (here: a model sends the planted API key as a prefix and the
+/// server repeats its arguments) is a hit on a server started without `--no-redact`.
+#[tokio::test]
+async fn the_scan_catches_planted_data_in_an_answer() {
+    let bucket = fixtures::s3::bucket_named("secrets-echo", &[("a.txt", b"a", "text/plain")]).await;
+    let mcp = Mcp::builder("aws-s3-mcp").collect_scan_hits().start().await;
+    let out = mcp
+        .ok("list_objects", json!({"bucket": bucket, "prefix": API_KEY}))
+        .await;
+    assert!(out.to_string().contains(API_KEY), "the prefix is echoed: {out}");
+    let hits = mcp.take_scan_hits();
+    assert!(!hits.is_empty(), "the scan missed the planted API key in {out}");
+    assert!(
+        hits.iter()
+            .all(|h| h.kind == Kind::Planted && h.what == "the planted API key"),
+        "{hits:#?}"
+    );
+    mcp.close().await;
 }
 
 #[tokio::test]
-async fn bedrock_kb_never_shows_its_credentials_and_logs_no_chunk_text() {
+async fn bedrock_kb_masks_a_planted_chunk_and_never_shows_its_own_credentials() {
     let fake = Fake::start().await;
     fake.on_json(
         "Retrieve",
         "POST /knowledgebases/{kbId}/retrieve",
         Reply::json(json!({"retrievalResults": [{
-            "content": {"type": "TEXT", "text": format!("To call the billing API use api_key = {KB_API_KEY}.")},
+            "content": {"type": "TEXT", "text": planted::kb_chunk()},
             "location": {"type": "S3", "s3Location": {"uri": "s3://kb-docs/runbook.md"}},
             "score": 0.9
         }]})),
@@ -307,12 +331,14 @@ async fn bedrock_kb_never_shows_its_credentials_and_logs_no_chunk_text() {
         .endpoint(Service::BedrockAgentRuntime, &fake.url())
         .endpoint(Service::BedrockAgent, &fake.url());
     let mut run = Run::start("aws-bedrock-kb-mcp", b, log).await;
-    run.ok(
-        "retrieve",
-        json!({"knowledge_base_id": "KBSECRETS1", "query": "billing api key"}),
-    )
-    .await;
-    run.scan(&[]).await;
+    let out = run
+        .ok(
+            "retrieve",
+            json!({"knowledge_base_id": "KBSECRETS1", "query": "billing api key"}),
+        )
+        .await;
+    assert!(out.contains("api_key = [REDACTED"), "{out}");
+    run.finish().await;
     // The request the fake saw was signed with the server's key id (the credentials in use are
     // the ones planted), and carried no secret key.
     let req = &fake.requests_for("Retrieve")[0];
@@ -372,12 +398,35 @@ async fn sts_never_shows_its_credentials_or_an_assumed_roles_session() {
     assert!(out.contains("222222222222"), "{out}");
     run.ok("whoami", json!({"account": "prod"})).await;
     run.ok("list_accounts", json!({})).await;
-    run.scan(&[]).await;
+    run.finish().await;
     // The session really was used (so its credentials were in the server to leak).
     assert!(
         fake.requests_for("GetCallerIdentity")
             .iter()
             .any(|r| r.header("x-amz-security-token") == Some(SESSION_TOKEN)),
         "the assumed session signed a call"
+    );
+}
+
+/// LocalStack's STS makes up the session: the rig learns it on its way to the server (the scan's
+/// STS pass-through), and the server never shows it.
+#[tokio::test]
+async fn sts_sessions_from_localstack_are_learned_and_never_shown() {
+    let accts = fixtures::accounts::accounts(&["prod"]);
+    let file = AccountsFile::for_accounts(&accts, &["us-east-1"]);
+    let sts = Service::Sts.endpoint();
+    let before = aws_mcp_tests::scan::learned_from(&sts);
+    let (b, log) = logged("aws-sts-mcp", "sts-localstack");
+    let b = b
+        .args(&["--region", "us-east-1", "--accounts", &file.arg()])
+        .emulators(&[Service::Sts]);
+    let mut run = Run::start("aws-sts-mcp", b, log).await;
+    let out = run.ok("assume_role", json!({"account": "prod"})).await;
+    assert!(out.contains(&accts[0].id), "{out}");
+    run.ok("whoami", json!({"account": "prod"})).await;
+    run.finish().await;
+    assert!(
+        aws_mcp_tests::scan::learned_from(&sts) >= before + 2,
+        "the session's secret key and token were learned"
     );
 }

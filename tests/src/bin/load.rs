@@ -7,8 +7,10 @@
 //! ```text
 //! localstack/start.sh            # only for --target localstack, and for cargo-lambda
 //! cargo run -p aws-mcp-tests --bin load -- --calls 500 --lambda-calls 100    # a quick debug run
-//! cargo build --release --workspace --bins && target/release/load            # the real figures
+//! cargo build --release -p aws-s3-mcp -p aws-mcp-tests --bins
+//! target/release/load                # the real figures: 10,000 calls at 64 clients, 1,000 Lambda invocations
 //! ```
+//! `AWS_MCP_BIN_DIR` chooses the server binary's directory (default: this binary's).
 //! `--target fake` (the default) serves S3 from the rig's fake endpoint in this process, so the
 //! figures are the server's; `--target localstack` measures server and emulator together.
 //! Loopback only; bounded in count and in time (`--deadline-secs`).
@@ -440,9 +442,13 @@ async fn main() {
         rows.push(lambda_phase(&args, &s3_url, &bucket).await);
     }
     let profile = if cfg!(debug_assertions) { "debug" } else { "release" };
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default();
     println!(
-        "\n{BIN} `list_objects` (20 keys) against {:?}, {profile} build\n",
-        args.target
+        "\n{BIN} `list_objects` (20 keys) against {:?}; server {}, {profile} load binary; load average {load} at the end\n",
+        args.target,
+        server_bin(BIN).display()
     );
     println!(
         "| mode | calls | clients | failures | p50 ms | p99 ms | calls/s | RSS after warm-up MB | RSS final MB | peak MB | final ≤ 1.2 × warm-up |"

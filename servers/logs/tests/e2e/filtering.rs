@@ -22,7 +22,7 @@ fn masked(m: &str) -> bool {
 
 #[tokio::test]
 async fn paging_returns_every_event_exactly_once_with_secrets_masked() {
-    let (group, made) = fixtures::group_with_events(At::Moto, "flt-all", 3, 700).await;
+    let (group, made) = fixtures::group_at(At::Moto, "flt-all", 3, 700).await;
     let mcp = crate::server(At::Moto, &[]).await;
     let (events, pages) = mcp
         .all_pages(
@@ -59,7 +59,7 @@ fn prefix(m: &str) -> String {
 
 #[tokio::test]
 async fn a_filter_pattern_selects_events_and_no_redact_shows_secrets() {
-    let (group, made) = fixtures::group_with_events(At::Moto, "flt-err", 2, 100).await;
+    let (group, made) = fixtures::group_at(At::Moto, "flt-err", 2, 100).await;
     let errors: BTreeSet<String> = made
         .iter()
         .filter(|m| m.message.starts_with("ERROR"))
@@ -87,8 +87,8 @@ async fn a_filter_pattern_selects_events_and_no_redact_shows_secrets() {
 
 #[tokio::test]
 async fn several_groups_are_read_in_turn_and_each_event_names_its_group() {
-    let (g1, m1) = fixtures::group_with_events(At::Moto, "flt-g1", 1, 30).await;
-    let (g2, m2) = fixtures::group_with_events(At::Moto, "flt-g2", 2, 20).await;
+    let (g1, m1) = fixtures::group_at(At::Moto, "flt-g1", 1, 30).await;
+    let (g2, m2) = fixtures::group_at(At::Moto, "flt-g2", 2, 20).await;
     let mcp = crate::server(At::Moto, &[]).await;
     let events = mcp
         .pages(
@@ -116,7 +116,7 @@ async fn several_groups_are_read_in_turn_and_each_event_names_its_group() {
 
 #[tokio::test]
 async fn the_budget_clips_a_page_of_long_messages_and_the_cursor_resumes() {
-    let logs = fixtures::client(At::Moto).await;
+    let logs = fixtures::client_at(At::Moto).await;
     let group = aws_mcp_tests::unique("flt-long");
     fixtures::create_group(&logs, &group).await;
     let base = shared::time::now_ms() - 60_000;
@@ -148,7 +148,7 @@ async fn the_budget_clips_a_page_of_long_messages_and_the_cursor_resumes() {
 
 #[tokio::test]
 async fn bad_times_and_missing_groups_are_clear_errors() {
-    let (group, _) = fixtures::group_with_events(At::Moto, "flt-errs", 1, 3).await;
+    let (group, _) = fixtures::group_at(At::Moto, "flt-errs", 1, 3).await;
     let mcp = crate::server(At::Moto, &[]).await;
     let e = mcp
         .err(

@@ -12,8 +12,7 @@ async fn groups_and_streams_page_with_their_details() {
     let prefix = aws_mcp_tests::unique("grp");
     let mut made = std::collections::BTreeSet::new();
     for i in 0..7 {
-        let (g, _) =
-            fixtures::group_with_events(At::LocalStack, &format!("{prefix}-{i}"), if i == 0 { 5 } else { 1 }, 2).await;
+        let (g, _) = fixtures::group_at(At::LocalStack, &format!("{prefix}-{i}"), if i == 0 { 5 } else { 1 }, 2).await;
         made.insert(g);
     }
     let mcp = crate::server(At::LocalStack, &[]).await;
@@ -51,7 +50,7 @@ async fn groups_and_streams_page_with_their_details() {
 
 #[tokio::test]
 async fn the_group_resource_shows_recent_events_masked_and_names_complete() {
-    let (group, _) = fixtures::group_with_events(At::LocalStack, "res", 1, 30).await;
+    let (group, _) = fixtures::group_at(At::LocalStack, "res", 1, 30).await;
     let mcp = crate::server(At::LocalStack, &[]).await;
     let uri = format!("logs://{group}");
     let read = mcp

@@ -7,7 +7,7 @@ use crate::fixtures::{self, At, PASSWORD, SECRET};
 
 #[tokio::test]
 async fn a_query_returns_plain_rows_capped_and_masked() {
-    let (group, _) = fixtures::group_with_events(At::LocalStack, "ins", 2, 60).await;
+    let (group, _) = fixtures::group_at(At::LocalStack, "ins", 2, 60).await;
     let mcp = crate::server(At::LocalStack, &[]).await;
     let r = mcp
         .ok(
@@ -48,7 +48,7 @@ async fn a_query_returns_plain_rows_capped_and_masked() {
 
 #[tokio::test]
 async fn the_allowlist_covers_insights_queries() {
-    let (group, _) = fixtures::group_with_events(At::LocalStack, "ins-allow", 1, 5).await;
+    let (group, _) = fixtures::group_at(At::LocalStack, "ins-allow", 1, 5).await;
     let pattern = format!("{group}*");
     let mcp = crate::server(At::LocalStack, &["--log-group", &pattern]).await;
     let r = mcp

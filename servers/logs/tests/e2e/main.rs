@@ -7,11 +7,12 @@ mod cli;
 mod contract;
 mod faults;
 mod filtering;
-mod fixtures;
 mod groups;
 mod insights;
 mod tail;
 
+/// The rig's CloudWatch Logs fixtures (`tests/src/fixtures/logs.rs`).
+pub(crate) use aws_mcp_tests::fixtures::logs as fixtures;
 use aws_mcp_tests::{Mcp, Service};
 use fixtures::At;
 

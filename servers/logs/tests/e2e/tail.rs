@@ -35,7 +35,7 @@ async fn follow(mcp: &Mcp, args: &Value, first: Value, which: &str) -> Vec<Vec<S
 
 #[tokio::test]
 async fn tailing_backwards_and_forwards_reads_each_event_once_in_order() {
-    let (group, made) = fixtures::group_with_events(At::Moto, "tail", 1, 230).await;
+    let (group, made) = fixtures::group_at(At::Moto, "tail", 1, 230).await;
     let want: Vec<String> = made
         .iter()
         .map(|m| m.message.split(" key=").next().unwrap().to_owned())
@@ -73,7 +73,7 @@ async fn tailing_backwards_and_forwards_reads_each_event_once_in_order() {
 
 #[tokio::test]
 async fn a_tail_cut_by_the_budget_keeps_the_newest_and_the_older_cursor_returns_the_rest() {
-    let logs = fixtures::client(At::Moto).await;
+    let logs = fixtures::client_at(At::Moto).await;
     let group = aws_mcp_tests::unique("tail-long");
     fixtures::create_group(&logs, &group).await;
     let base = shared::time::now_ms() - 60_000;
@@ -98,7 +98,7 @@ async fn a_tail_cut_by_the_budget_keeps_the_newest_and_the_older_cursor_returns_
 
 #[tokio::test]
 async fn a_missing_stream_is_a_clear_error() {
-    let (group, _) = fixtures::group_with_events(At::Moto, "tail-miss", 1, 1).await;
+    let (group, _) = fixtures::group_at(At::Moto, "tail-miss", 1, 1).await;
     let mcp = crate::server(At::Moto, &[]).await;
     let e = mcp
         .err("tail_log_stream", json!({"log_group": group, "log_stream": "nope"}))

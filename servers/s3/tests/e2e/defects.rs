@@ -27,7 +27,16 @@ async fn unparsable_requests_get_a_parse_error_with_their_id() {
             r#"{"jsonrpc":"2.0","id":"t-22","method":"tools/call","params":{"name":"list_buckets","argu"#.to_owned(),
             json!("t-22"),
         ),
+        (
+            format!(
+                r#"{{"jsonrpc":"2.0","id":23,"method":"tools/call","params":{{"name":"list_buckets","arguments":{{"prefix":{}1{}}}}}}}"#,
+                "[".repeat(200),
+                "]".repeat(200)
+            ),
+            json!(23),
+        ),
         ("this is not JSON".to_owned(), Value::Null),
+        ("{not json".to_owned(), Value::Null),
     ];
     for (line, id) in cases {
         let a = answer(&mcp.call_raw(&line).await);
@@ -48,6 +57,28 @@ async fn a_lone_surrogate_is_a_tool_error_naming_the_argument() {
     assert_eq!(a["id"], 31, "{a}");
     assert_eq!(a["result"]["isError"], true, "{a}");
     assert_eq!(a["result"]["structuredContent"]["error"]["field"], "bucket", "{a}");
+    // In a filter it is a result: no bucket name holds the replacement character it decodes to.
+    let line = r#"{"jsonrpc":"2.0","id":32,"method":"tools/call","params":{"name":"list_buckets","arguments":{"prefix":"\ud800"}}}"#;
+    let a = answer(&mcp.call_raw(line).await);
+    assert_eq!(a["id"], 32, "{a}");
+    assert_eq!(a["result"]["isError"], false, "{a}");
+    assert_eq!(a["result"]["structuredContent"]["buckets"], json!([]), "{a}");
+    // The rmcp session (another process of the same server) is unaffected.
+    assert!(mcp.ok("list_buckets", json!({"page_size": 1})).await.is_object());
+}
+
+#[tokio::test]
+async fn an_unknown_method_is_a_method_not_found_error_with_its_id() {
+    let mcp = Mcp::start(BIN, &[]).await;
+    let a = answer(
+        &mcp.call_raw(r#"{"jsonrpc":"2.0","id":9,"method":"no/such/method"}"#)
+            .await,
+    );
+    assert_eq!(a["jsonrpc"], "2.0", "{a}");
+    assert_eq!(a["id"], 9, "{a}");
+    assert_eq!(a["error"]["code"], -32601, "{a}");
+    let ok = answer(&mcp.call_raw(r#"{"jsonrpc":"2.0","id":10,"method":"tools/list"}"#).await);
+    assert!(ok["result"]["tools"].as_array().is_some_and(|t| !t.is_empty()), "{ok}");
 }
 
 #[tokio::test]

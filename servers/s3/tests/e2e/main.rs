@@ -11,7 +11,6 @@ mod defects;
 mod errors;
 mod objects;
 mod paging;
-mod protocol;
 mod resources;
 mod writes;
 

@@ -233,6 +233,13 @@ pub(crate) async fn run(
     })
     .await;
 
+    // Regions where each account's listings worked (to tell a disabled region from bad credentials).
+    let mut worked: HashMap<String, HashSet<String>> = HashMap::new();
+    for (w, o) in &out {
+        if let (Work::List(t, region, _), Outcome::Ok(Done::Listed(..))) = (w, o) {
+            worked.entry(t.alias.clone()).or_default().insert(region.clone());
+        }
+    }
     // Accounts whose session did not come up: their listings are not reported on their own.
     let down: HashSet<String> = out
         .iter()
@@ -269,6 +276,9 @@ pub(crate) async fn run(
                 record(&mut run, &t, Some(&region), Some(kind), other, settings, "listing")
             }
         }
+    }
+    for e in &mut run.errors {
+        region_disabled(e, &worked);
     }
     run.resources
         .sort_by(|a, b| (&a.account, &a.region, a.kind, &a.name).cmp(&(&b.account, &b.region, b.kind, &b.name)));
@@ -323,6 +333,23 @@ fn record<V>(
             );
             run.errors.push(e);
         }
+    }
+}
+
+/// A region not enabled for an account (an opt-in region) refuses the account's credentials as if
+/// they were invalid (`UnrecognizedClientException`, `InvalidClientTokenId`, `AuthFailure`). When
+/// the same credentials worked in another region of the account, that is what the entry says.
+fn region_disabled(e: &mut Entry, worked: &HashMap<String, HashSet<String>>) {
+    let Some(region) = e.region.as_deref() else { return };
+    let elsewhere = worked.get(&e.account).is_some_and(|ok| ok.iter().any(|r| r != region));
+    if e.category == "expired_credentials" && elsewhere {
+        e.category = "region_disabled".into();
+        e.message = format!(
+            "the account's credentials work in its other regions but not in {region}: the region is probably \
+             not enabled for this account (opt-in regions are enabled in the account settings), or `regions` in \
+             the accounts file should leave it out; AWS said: {}",
+            e.message
+        );
     }
 }
 
@@ -429,4 +456,47 @@ async fn list(c: &Clients, kind: Kind) -> Result<Listed, ToolError> {
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failed(account: &str, region: &str, category: &str) -> Entry {
+        Entry {
+            account: account.into(),
+            account_id: Some("111111111111".into()),
+            region: Some(region.into()),
+            kind: Some(Kind::Logs),
+            category: category.into(),
+            code: Some("UnrecognizedClientException".into()),
+            message: "The security token included in the request is invalid.".into(),
+        }
+    }
+
+    #[test]
+    fn credentials_refused_in_one_region_only_are_a_disabled_region() {
+        let worked = HashMap::from([("prod".to_owned(), HashSet::from(["us-east-1".to_owned()]))]);
+        let mut e = failed("prod", "ap-east-1", "expired_credentials");
+        region_disabled(&mut e, &worked);
+        assert_eq!(e.category, "region_disabled");
+        assert!(
+            e.message.contains("ap-east-1") && e.message.contains("token included"),
+            "{}",
+            e.message
+        );
+        // Refused everywhere: the credentials, not the region.
+        let mut e = failed("dev", "ap-east-1", "expired_credentials");
+        region_disabled(&mut e, &worked);
+        assert_eq!(e.category, "expired_credentials");
+        let mut e = failed("prod", "us-east-1", "expired_credentials");
+        region_disabled(&mut e, &worked);
+        assert_eq!(
+            e.category, "expired_credentials",
+            "it worked in that very region before"
+        );
+        let mut e = failed("prod", "ap-east-1", "access_denied");
+        region_disabled(&mut e, &worked);
+        assert_eq!(e.category, "access_denied");
+    }
 }

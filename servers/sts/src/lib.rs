@@ -9,6 +9,11 @@
 //! - `tools::identity`: `whoami`, `assume_role`, `get_access_key_info`, `decode_authorization_message`.
 //! - `tools::accounts`: `list_accounts`.
 //! - `tools::inventory`: `inventory`, `find_resource`.
+//!
+//! Calls go through shared's dispatch ([`Core::call_tool`]) after one step of this server's own
+//! ([`StsServer::dispatch`]): `account` may also be an account id, and with `--organization` an
+//! account of the organization (alias, id or name), whose role is the file's default `role_name`.
+//! (Belongs in shared: a hook resolving `account` names the accounts file does not hold.)
 
 pub(crate) mod inventory;
 pub(crate) mod org;
@@ -17,8 +22,14 @@ mod tools;
 
 use std::{sync::Arc, time::Duration};
 
-use rmcp::handler::server::router::tool::ToolRouter;
-use shared::{CommonArgs, ConfigError, Core, Op, ToolSpec};
+use rmcp::{
+    ErrorData, RoleServer,
+    handler::server::{router::tool::ToolRouter, tool::IntoCallToolResult},
+    model::{CallToolRequestParams, CallToolResponse, ListToolsResult, PaginatedRequestParams, ServerConfig, Tool},
+    service::{NotificationContext, RequestContext},
+};
+use serde_json::{Value, json};
+use shared::{CommonArgs, ConfigError, Core, Op, ToolError, ToolSpec};
 
 pub const NAME: &str = "aws-sts-mcp";
 
@@ -166,10 +177,11 @@ impl shared::Server for StsServer {
     fn new(mut core: Core, cli: &Cli) -> Result<Self, ConfigError> {
         // Nothing this server returns is meaningfully null.
         core.drop_nulls = true;
-        let router = core.gate(Self::all_tools(), TOOLS)?;
+        let mut router = core.gate(Self::all_tools(), TOOLS)?;
         // After gating: the session policy allows exactly the listed tools' actions.
         let sessions = sessions::Sessions::new(&core);
         let org = if cli.organization {
+            router = open_account_names(router);
             Some(org::Org::new(&core, cli.common.accounts.as_deref())?)
         } else {
             None
@@ -201,6 +213,111 @@ impl shared::Server for StsServer {
     }
 }
 
+/// With `--organization`, `account` takes names the accounts file does not hold: its schema lists
+/// no fixed values (list_accounts shows them).
+fn open_account_names(router: ToolRouter<StsServer>) -> ToolRouter<StsServer> {
+    let mut open = ToolRouter::new();
+    for mut route in router {
+        let mut schema = (*route.attr.input_schema).clone();
+        if let Some(p) = schema
+            .get_mut("properties")
+            .and_then(|p| p.get_mut("account"))
+            .and_then(Value::as_object_mut)
+        {
+            p.remove("enum");
+            p.insert(
+                "description".into(),
+                json!(
+                    "Account alias, id or organization name from list_accounts (default: the server's own credentials)"
+                ),
+            );
+        }
+        route.attr.input_schema = Arc::new(schema);
+        open.add_route(route);
+    }
+    open
+}
+
+impl StsServer {
+    /// Resolve `account` names shared's dispatch does not know, then dispatch: an account id of
+    /// the file becomes its alias; with `--organization`, an active account of the organization
+    /// (alias, id or name) is dispatched with it as the call's account; a skipped (suspended,
+    /// closed) or unknown one is refused naming it and saying why. Every path goes through
+    /// shared's dispatch, so each call has its audit line.
+    async fn dispatch(
+        &self,
+        mut request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let named = request
+            .arguments
+            .as_ref()
+            .and_then(|a| a.get("account"))
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let file = self.core.accounts.as_deref();
+        let Some(name) = named.filter(|n| file.is_some_and(|f| f.get(n).is_err())) else {
+            return self.core.call_tool(self, request, context).await;
+        };
+        let rename = |request: &mut CallToolRequestParams, alias: &str| {
+            if let Some(args) = request.arguments.as_mut() {
+                args.insert("account".into(), json!(alias));
+            }
+        };
+        if let Some(a) = file.and_then(|f| f.all().find(|a| a.id == name)) {
+            rename(&mut request, &a.alias);
+            return self.core.call_tool(self, request, context).await;
+        }
+        let Some(org) = &self.inner.org else {
+            return self.core.call_tool(self, request, context).await;
+        };
+        let why = match org.discover(false).await {
+            Ok((found, _)) => {
+                let named = found.named(&name);
+                if let org::Named::Active(a) = named {
+                    rename(&mut request, &a.alias);
+                    // The same dispatch, resolving `account` among the organization's accounts.
+                    let mut core = self.core.clone();
+                    core.accounts = Some(found.by_alias.clone());
+                    return core.call_tool(self, request, context).await;
+                }
+                // An account of the file, by its organization name.
+                if let org::Named::InFile(id) = &named
+                    && let Some(a) = file.and_then(|f| f.all().find(|a| &a.id == id))
+                {
+                    rename(&mut request, &a.alias);
+                    return self.core.call_tool(self, request, context).await;
+                }
+                named.refusal(&name, || {
+                    format!(
+                        "`{}` is neither an alias or id of the accounts file nor an active account of the \
+                         organization; list_accounts shows them",
+                        org::shown(&name)
+                    )
+                })
+            }
+            Err(e) => Some(format!(
+                "`{}` is not in the accounts file, and the organization's accounts could not be listed: {e}",
+                org::shown(&name)
+            )),
+        }
+        .unwrap_or_default();
+        // Shared's dispatch refuses the name (and writes the audit line); the refusal says why.
+        let refused = self.core.call_tool(self, request, context).await?;
+        let is_account_refusal = match &refused {
+            CallToolResponse::Complete(r) => {
+                r.structured_content.as_ref().and_then(|v| v["error"]["field"].as_str()) == Some("account")
+            }
+            _ => false,
+        };
+        if is_account_refusal {
+            ToolError::invalid("account", why).into_call_tool_result()
+        } else {
+            Ok(refused)
+        }
+    }
+}
+
 impl shared::core::Tools for StsServer {
     fn tools(&self) -> (&Core, &ToolRouter<Self>) {
         (&self.core, &self.inner.router)
@@ -211,7 +328,38 @@ impl shared::core::Resources for StsServer {
     const HAS_RESOURCES: bool = false;
 }
 
-shared::server_handler!(StsServer, INSTRUCTIONS);
+// shared::server_handler!, with this server's dispatch in front of shared's.
+impl rmcp::ServerHandler for StsServer {
+    fn get_info(&self) -> ServerConfig {
+        self.core.server_config(INSTRUCTIONS, false, false)
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        self.dispatch(request, context).await
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        Ok(self.core.list_tools(self.inner.router.list_all(), Vec::new()))
+    }
+
+    fn get_tool(&self, name: &str) -> Option<Tool> {
+        self.inner.router.get(name).cloned()
+    }
+
+    async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
+        self.core.add_peer(context.peer);
+    }
+
+    shared::resource_methods!();
+}
 
 #[cfg(test)]
 mod tests {

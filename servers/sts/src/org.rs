@@ -6,7 +6,8 @@
 //!
 //! Discovered accounts are built by the shared accounts-file parser from a generated document, so
 //! they are validated exactly like the file's. (Belongs in shared: a constructor for an account
-//! from an id and the file's defaults.)
+//! from an id and the file's defaults.) A tool's `account` may name one by its alias, its id or
+//! its organization name; a skipped one is refused saying why ([`Discovered::named`]).
 
 use std::{collections::BTreeSet, path::Path, sync::Arc};
 
@@ -31,9 +32,93 @@ pub(crate) struct Skipped {
 pub(crate) struct Discovered {
     /// Active accounts the accounts file does not name, with their organization name.
     pub accounts: Vec<(Arc<Account>, String)>,
+    /// The same accounts by alias, as the dispatch resolves a tool's `account` against them.
+    pub by_alias: Arc<Accounts>,
     pub skipped: Vec<Skipped>,
-    /// Active accounts the file names (its settings are used).
-    pub in_file: usize,
+    /// Active accounts the file names (its settings are used): id and organization name.
+    pub in_file: Vec<(String, String)>,
+}
+
+impl Discovered {
+    /// What `name` designates among the organization's accounts: an active account by its alias,
+    /// its id or its organization name (any case), or a skipped one by its id, name or alias.
+    pub(crate) fn named(&self, name: &str) -> Named<'_> {
+        if let Some((a, _)) = self.accounts.iter().find(|(a, _)| a.alias == name || a.id == name) {
+            return Named::Active(a);
+        }
+        let by_name: Vec<&Arc<Account>> = self
+            .accounts
+            .iter()
+            .filter(|(_, n)| n.eq_ignore_ascii_case(name))
+            .map(|(a, _)| a)
+            .collect();
+        let file_ids: Vec<&String> = self
+            .in_file
+            .iter()
+            .filter(|(_, n)| n.eq_ignore_ascii_case(name))
+            .map(|(id, _)| id)
+            .collect();
+        match (by_name.as_slice(), file_ids.as_slice()) {
+            ([one], []) => return Named::Active(one),
+            ([], [id]) => return Named::InFile((*id).clone()),
+            ([], []) => {}
+            (many, ids) => {
+                let mut all: Vec<String> = many.iter().map(|a| a.id.clone()).collect();
+                all.extend(ids.iter().map(|id| (*id).clone()));
+                return Named::Ambiguous(all);
+            }
+        }
+        match self
+            .skipped
+            .iter()
+            .find(|s| s.id == name || s.name.eq_ignore_ascii_case(name) || alias_of(&s.name) == name)
+        {
+            Some(s) => Named::Skipped(s),
+            None => Named::Unknown,
+        }
+    }
+}
+
+/// What a name given as an account designates in the organization ([`Discovered::named`]).
+#[derive(Debug)]
+pub(crate) enum Named<'a> {
+    Active(&'a Arc<Account>),
+    /// An account of the accounts file, by its organization name: its id.
+    InFile(String),
+    /// A suspended, closed or pending account: never used.
+    Skipped(&'a Skipped),
+    /// An organization name several active accounts share: their ids.
+    Ambiguous(Vec<String>),
+    Unknown,
+}
+
+impl Named<'_> {
+    /// Why `name` cannot be used (`None` for a usable account; `Unknown` gives `unknown`).
+    pub(crate) fn refusal(&self, name: &str, unknown: impl FnOnce() -> String) -> Option<String> {
+        let name = shown(name);
+        match self {
+            Named::Active(_) | Named::InFile(_) => None,
+            Named::Skipped(s) => Some(format!(
+                "account `{name}` ({}, \"{}\") is {} in the organization: suspended and closed accounts are \
+                 skipped and cannot be used",
+                s.id, s.name, s.state
+            )),
+            Named::Ambiguous(ids) => Some(format!(
+                "`{name}` is the name of {} accounts of the organization ({}): name one by its id",
+                ids.len(),
+                ids.join(", ")
+            )),
+            Named::Unknown => Some(unknown()),
+        }
+    }
+}
+
+/// A name as errors show it: at most 64 characters (it comes from the caller).
+pub(crate) fn shown(name: &str) -> String {
+    match name.char_indices().nth(64) {
+        Some((at, _)) => format!("{}…", &name[..at]),
+        None => name.to_owned(),
+    }
 }
 
 pub(crate) struct Org {
@@ -148,7 +233,7 @@ impl Org {
                 continue;
             }
             if self.file_ids.contains(&id) {
-                d.in_file += 1;
+                d.in_file.push((id, name));
                 continue;
             }
             let mut alias = alias_of(&name);
@@ -181,6 +266,7 @@ impl Org {
                 d.accounts.push((a, name));
             }
         }
+        d.by_alias = Arc::new(accounts);
         Ok(d)
     }
 }
@@ -206,6 +292,56 @@ fn alias_of(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn discovered() -> Discovered {
+        let accounts =
+            Accounts::parse("[defaults]\nrole_name = \"R\"\n[accounts.prod]\nid = \"111111111111\"\n[accounts.twin]\nid = \"222222222222\"\n[accounts.twin-333333333333]\nid = \"333333333333\"\n")
+                .unwrap();
+        let get = |a: &str| accounts.get(a).unwrap();
+        Discovered {
+            accounts: vec![
+                (get("prod"), "Prod".into()),
+                (get("twin"), "Twin".into()),
+                (get("twin-333333333333"), "twin".into()),
+            ],
+            skipped: vec![Skipped {
+                id: "444444444444".into(),
+                name: "Old Sandbox".into(),
+                state: "SUSPENDED".into(),
+            }],
+            by_alias: Arc::new(accounts),
+            in_file: vec![("555555555555".into(), "Home".into())],
+        }
+    }
+
+    #[test]
+    fn names_designate_accounts_by_alias_id_or_organization_name() {
+        let d = discovered();
+        for name in ["prod", "111111111111", "Prod", "PROD"] {
+            assert!(
+                matches!(d.named(name), Named::Active(a) if a.id == "111111111111"),
+                "{name}"
+            );
+        }
+        assert!(matches!(d.named("222222222222"), Named::Active(a) if a.alias == "twin"));
+        let twins = d.named("TWIN");
+        let why = twins.refusal("TWIN", String::new).unwrap_or_default();
+        assert!(why.contains("222222222222") && why.contains("333333333333"), "{why}");
+        for name in ["444444444444", "old sandbox", "old-sandbox"] {
+            let why = d.named(name).refusal(name, String::new).unwrap_or_default();
+            assert!(
+                why.contains("SUSPENDED") && why.contains("444444444444"),
+                "{name}: {why}"
+            );
+        }
+        assert_eq!(
+            d.named("nobody").refusal("nobody", || "unknown".into()).as_deref(),
+            Some("unknown")
+        );
+        assert!(matches!(d.named("home"), Named::InFile(id) if id == "555555555555"));
+        assert!(d.named("prod").refusal("prod", String::new).is_none());
+        assert_eq!(shown(&"x".repeat(100)).chars().count(), 65);
+    }
 
     #[test]
     fn aliases_from_names() {

@@ -78,3 +78,34 @@ async fn an_answer_comes_with_citations_a_session_and_follow_ups() {
         .await;
     assert_eq!(e["code"], "ResourceNotFoundException");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_model_arn_and_a_data_source_restriction_reach_generation() {
+    let s = setup(&["--allow-generate"]).await;
+    let arn = format!("arn:aws:bedrock:us-east-1::foundation-model/{GEN_MODEL}");
+    let out = s
+        .mcp
+        .ok(
+            "retrieve_and_generate",
+            args(
+                &s.kb,
+                json!({"model": arn, "data_source_ids": ["DS2"], "number_of_results": 3}),
+            ),
+        )
+        .await;
+    let citations = out["citations"].as_array().unwrap();
+    assert!(!citations.is_empty(), "{out}");
+    for c in citations {
+        assert_eq!(
+            c["references"][0]["metadata"]["x-amz-bedrock-kb-data-source-id"], "DS2",
+            "only DS2's chunks were used: {out}"
+        );
+    }
+    let sent = s.rig.bodies("RetrieveAndGenerate");
+    let kbc = &sent[0]["retrieveAndGenerateConfiguration"]["knowledgeBaseConfiguration"];
+    assert_eq!(kbc["modelArn"], arn.as_str(), "the ARN is sent as given");
+    assert_eq!(
+        kbc["retrievalConfiguration"]["vectorSearchConfiguration"]["numberOfResults"],
+        3
+    );
+}

@@ -3,6 +3,7 @@
 //! endpoint speaking the service's REST-JSON wire format over a fixed corpus. One module per topic;
 //! the checks every server shares are generated in `contract.rs` and `cli.rs`.
 
+mod accounts;
 mod cli;
 mod contract;
 mod discovery;

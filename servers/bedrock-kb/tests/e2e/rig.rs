@@ -190,11 +190,11 @@ pub(crate) async fn create_kb(agent: &aws_sdk_bedrockagent::Client, name: &str, 
     id
 }
 
-/// A knowledge base named `{prefix}-kb` created through a short-lived rig (contract set-up; the
-/// contract's teardown deletes it).
+/// A knowledge base with a fresh name starting with `prefix`, created through a short-lived rig
+/// (contract set-up, called many times with one prefix; the contract's teardown deletes it).
 pub(crate) async fn one_kb(prefix: &str) -> String {
     let rig = Rig::start().await;
-    let name = format!("{prefix}-kb");
+    let name = unique(prefix);
     create_kb(&rig.agent().await, &name, &[]).await;
     name
 }

@@ -4,6 +4,7 @@
 //! and a real function run by cargo-lambda's runtime emulator (`real_invoke`; LocalStack cannot
 //! run functions without Docker).
 
+mod accounts;
 mod cli;
 mod contract;
 mod function_tools;

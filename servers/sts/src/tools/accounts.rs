@@ -60,7 +60,7 @@ impl StsServer {
                     }
                     envelope["organization"] = json!({
                         "discovered": d.accounts.len(),
-                        "also_in_file": d.in_file,
+                        "also_in_file": d.in_file.len(),
                         "skipped": d.skipped,
                         "cached": cached,
                     });

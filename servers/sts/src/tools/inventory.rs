@@ -281,6 +281,7 @@ impl StsServer {
         }
         let home = self.inner.sessions.home().to_owned();
         let mut org_entry = None;
+        let mut discovered = None;
         let mut all: Vec<Scope> = Vec::new();
         let target = |a: &std::sync::Arc<shared::accounts::Account>| Scope {
             account: Some(a.clone()),
@@ -294,7 +295,10 @@ impl StsServer {
                 all.extend(file.all().map(target));
                 if let Some(org) = &self.inner.org {
                     match org.discover(refresh).await {
-                        Ok((d, _)) => all.extend(d.accounts.iter().map(|(a, _)| target(a))),
+                        Ok((d, _)) => {
+                            all.extend(d.accounts.iter().map(|(a, _)| target(a)));
+                            discovered = Some(d);
+                        }
                         Err(e) => {
                             org_entry = Some(Entry {
                                 account: "organization".into(),
@@ -321,18 +325,39 @@ impl StsServer {
         }
         if !accounts.is_empty() {
             let known: Vec<String> = all.iter().map(|t| t.alias.clone()).collect();
+            let mut wanted: Vec<String> = Vec::new();
             for want in accounts {
-                if !all.iter().any(|t| &t.alias == want || t.id.as_ref() == Some(want)) {
-                    return Err(ToolError::invalid(
-                        "accounts",
-                        format!(
-                            "`{want}` is not an account of this call; use one of: {}",
-                            known.join(", ")
-                        ),
-                    ));
+                if let Some(t) = all.iter().find(|t| &t.alias == want || t.id.as_ref() == Some(want)) {
+                    wanted.push(t.alias.clone());
+                    continue;
                 }
+                // The organization's accounts may also be named by their organization name.
+                let named = discovered.as_deref().map(|d| d.named(want));
+                let alias = match &named {
+                    Some(crate::org::Named::Active(a)) => Some(a.alias.clone()),
+                    Some(crate::org::Named::InFile(id)) => {
+                        all.iter().find(|t| t.id.as_ref() == Some(id)).map(|t| t.alias.clone())
+                    }
+                    _ => None,
+                };
+                if let Some(alias) = alias.filter(|a| known.contains(a)) {
+                    wanted.push(alias);
+                    continue;
+                }
+                let unknown = || {
+                    format!(
+                        "`{}` is not an account of this call; use one of: {}",
+                        crate::org::shown(want),
+                        known.join(", ")
+                    )
+                };
+                let why = match &named {
+                    Some(n) => n.refusal(want, unknown).unwrap_or_else(unknown),
+                    None => unknown(),
+                };
+                return Err(ToolError::invalid("accounts", why));
             }
-            all.retain(|t| accounts.iter().any(|w| &t.alias == w || t.id.as_ref() == Some(w)));
+            all.retain(|t| wanted.contains(&t.alias));
         }
         for t in &mut all {
             let own = if t.regions.is_empty() {

@@ -6,11 +6,11 @@
 //! | module | proves |
 //! |---|---|
 //! | `isolation` | 3 accounts × 2 regions: each account's own resources and none of another's; identities; sessions listed |
-//! | `faults` | unreachable, denied and hanging accounts are error entries naming them while the rest succeed within the deadline; ignore-listed codes; unknown aliases refused |
+//! | `faults` | unreachable, denied (wrong external id), hanging and expired accounts are error entries naming them while the rest succeed within the deadline; a region not enabled for an account; a listing capped at its page limit; ignore-listed codes (per call and `--ignore-error-codes`); unknown aliases and regions refused |
 //! | `sessions` | one AssumeRole per account across many calls, renewed before expiry; the read-only session policy on every AssumeRole; no secret or token in any output or log line |
-//! | `organizations` | accounts discovered through moto's Organizations, the suspended one skipped and reported |
+//! | `organizations` | accounts discovered through moto's Organizations, the suspended one skipped and reported; discovered accounts used as `account` (alias, id, name) by whoami, assume_role and inventory, the suspended one refused; an organization that cannot be listed is one entry, not a failure |
 //! | `lookups` | get_access_key_info and decode_authorization_message on the wire (fake STS: no emulator has them) |
-//! | `bench` | inventory over 50 accounts: concurrent vs one call after another, and 10 vs 50 accounts |
+//! | `bench` | inventory over 50 accounts: complete, every resource once across pages, one AssumeRole per account (timings: the bench binary) |
 //! | `contract`, `cli` | the checks every server shares |
 
 mod bench;
@@ -22,7 +22,7 @@ mod lookups;
 mod organizations;
 mod sessions;
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use aws_mcp_tests::{
     Mcp, McpBuilder, Service,
@@ -60,13 +60,7 @@ pub fn server_with_sts(file: &AccountsFile, args: &[&str], fake: &Fake) -> McpBu
         .endpoint(Service::BedrockAgent, NOWHERE)
 }
 
-/// The account id of a role ARN in an AssumeRole request.
-pub fn role_account(req: &Request) -> String {
-    req.form_field("RoleArn")
-        .and_then(|arn| arn.split(':').nth(4))
-        .unwrap_or_default()
-        .to_owned()
-}
+pub use aws_mcp_tests::fixtures::accounts::role_account;
 
 /// The secret key and session token the fake STS issues for `account`: recognisable, so a scan can
 /// prove neither leaves the server.
@@ -77,27 +71,11 @@ pub fn fake_token(account: &str) -> String {
     format!("FakeSessionToken{account}TOKENMARK")
 }
 
-/// An AssumeRole answer as STS gives it, for a session of `lifetime`. The access key id is the
-/// account id, so LocalStack puts the session's calls in that account.
+/// An AssumeRole answer as STS gives it, for a session of `lifetime`, with this suite's
+/// recognisable secret key and token.
 pub fn assume_role_reply(req: &Request, lifetime: Duration) -> Reply {
     let account = role_account(req);
-    let role = req.form_field("RoleArn").unwrap_or_default().to_owned();
-    let name = role.rsplit('/').next().unwrap_or("role").to_owned();
-    let session = req.form_field("RoleSessionName").unwrap_or("s").to_owned();
-    let expires = aws_smithy_types::DateTime::from(SystemTime::now() + lifetime)
-        .fmt(aws_smithy_types::date_time::Format::DateTime)
-        .unwrap_or_default();
-    Reply::query_result(
-        "AssumeRole",
-        format!(
-            "<Credentials><AccessKeyId>{account}</AccessKeyId><SecretAccessKey>{}</SecretAccessKey>\
-             <SessionToken>{}</SessionToken><Expiration>{expires}</Expiration></Credentials>\
-             <AssumedRoleUser><AssumedRoleId>AROAFAKE:{session}</AssumedRoleId>\
-             <Arn>arn:aws:sts::{account}:assumed-role/{name}/{session}</Arn></AssumedRoleUser>",
-            fake_secret(&account),
-            fake_token(&account)
-        ),
-    )
+    aws_mcp_tests::fixtures::accounts::assume_role_reply(req, lifetime, &fake_secret(&account), &fake_token(&account))
 }
 
 /// GetCallerIdentity as STS answers it, for whichever access key id signed the request.

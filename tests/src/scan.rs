@@ -19,9 +19,9 @@
 //! An access key id is not a secret (it is in every presigned URL by construction) and is not
 //! looked for; a planted one is, as the redaction must mask it in data.
 //!
-//! Not scanned: answers a test reads over HTTP from a server it started with [`crate::HttpServer`]
-//! or under the Lambda emulator (their log lines are), and servers a test starts without the rig
-//! (the real clients of `tests/tests/clients.rs`).
+//! Answers a test reads itself over HTTP or from the Lambda emulator go through [`answer`] (the
+//! servers' log lines are scanned as above). Not scanned: what the real clients of
+//! `tests/tests/clients.rs` print (their servers' log lines are not read either).
 //!
 //! Cost: a substring search per known secret per line (a few dozen needles). Each test binary
 //! prints its running totals to stderr when a scanned server goes away.
@@ -502,6 +502,18 @@ fn binary_name() -> String {
             _ => s,
         })
         .unwrap_or_default()
+}
+
+/// Scan an answer a test read itself (an HTTP body, a Lambda invocation result) for the rig's own
+/// credential, learned session credentials and planted secrets; a hit fails the calling test.
+/// Only for servers started without `--no-redact`/`--show-env-values`.
+pub fn answer(source: &str, body: &str) {
+    static ANSWERS: std::sync::OnceLock<Watch> = std::sync::OnceLock::new();
+    let watch = ANSWERS.get_or_init(|| Watch::new("answers read over HTTP and Lambda", &[], &[]));
+    watch.0.messages.fetch_add(1, Ordering::Relaxed);
+    MESSAGES.fetch_add(1, Ordering::Relaxed);
+    watch.scan(body, || format!("{source} answer"));
+    watch.raise();
 }
 
 #[cfg(test)]

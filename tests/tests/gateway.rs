@@ -349,6 +349,7 @@ async fn gateway_invoke(emulator: &LambdaEmulator, tool: &str, arguments: &Value
     .expect("Invoke API");
     assert_eq!(resp.status().as_u16(), 200, "Invoke API status");
     let body = resp.text().await.unwrap();
+    aws_mcp_tests::scan::answer("Gateway invocation", &body);
     serde_json::from_str(&body).unwrap_or_else(|e| panic!("Invoke result is not JSON ({e}): {body}"))
 }
 

@@ -64,6 +64,7 @@ async fn check_session(client: &RunningService<RoleClient, ()>, bucket: &str) {
     .await
     .expect("tools/call get_object");
     assert_ne!(r.is_error, Some(true), "get_object failed: {}", text(&r));
+    aws_mcp_tests::scan::answer("HTTP session", &serde_json::to_string(&r).unwrap_or_default());
     let out = r.structured_content.expect("structured content");
     assert_eq!(out["text"], TEXT, "{out}");
     assert_eq!(out["size"], TEXT.len());
@@ -265,6 +266,7 @@ async fn lambda_function_url_serves_mcp_statelessly_under_cargo_lambda() {
         "Lambda must be stateless"
     );
     let body = resp.text().await.unwrap();
+    aws_mcp_tests::scan::answer("Function URL", &body);
     assert_eq!(status, 200, "{body}\nfunction output:\n{}", function.drain());
     assert!(content_type.starts_with("application/json"), "{content_type}: {body}");
     let init: Value = serde_json::from_str(&body).expect("JSON body");
@@ -348,6 +350,7 @@ async fn invoke(emulator: &LambdaEmulator, event: &Value) -> Value {
     .expect("Invoke API");
     assert_eq!(resp.status().as_u16(), 200, "Invoke API status");
     let body = resp.text().await.unwrap();
+    aws_mcp_tests::scan::answer("Lambda Invoke", &body);
     serde_json::from_str(&body).unwrap_or_else(|e| panic!("Invoke result is not JSON ({e}): {body}"))
 }
 
@@ -501,6 +504,7 @@ async fn rpc(url: &str, message: &Value, headers: &[(&str, &str)]) -> (u16, reqw
     let status = resp.status().as_u16();
     let headers = resp.headers().clone();
     let body = within(30, "response body", resp.text()).await.unwrap_or_default();
+    aws_mcp_tests::scan::answer("HTTP", &body);
     let answer = serde_json::from_str(&body).unwrap_or_else(|_| {
         body.lines()
             .filter_map(|l| l.strip_prefix("data:"))

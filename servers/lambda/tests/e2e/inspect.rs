@@ -6,14 +6,16 @@ use std::collections::BTreeSet;
 use aws_mcp_tests::{
     Mcp, assert_each_once,
     fake::{Fake, Reply},
+    fixtures::accounts::{function_in, lambda_as},
     unique,
 };
+use futures::StreamExt;
 use rmcp::model::{
     ArgumentInfo, CompleteRequestParams, PaginatedRequestParams, ReadResourceRequestParams, Reference, ResourceContents,
 };
 use serde_json::{Value, json};
 
-use crate::support::{Spec, create_function, create_many, delete_functions, lambda};
+use crate::support::{Spec, create_function, delete_functions, lambda};
 
 const BIN: &str = "aws-lambda-mcp";
 
@@ -42,19 +44,41 @@ async fn all_resources(mcp: &Mcp) -> Vec<String> {
     panic!("resources/list did not end");
 }
 
+/// LocalStack's default account, and the region only the paging test uses.
+const DEFAULT_ACCOUNT: &str = "000000000000";
+const PAGING_REGION: &str = "ca-central-1";
+
 #[tokio::test]
 async fn paging_over_105_functions_returns_each_once() {
     let prefix = unique("e2e-page");
-    let made = create_many(&prefix, 105).await;
+    // A region no other test uses: a function another test deletes while these pages are read
+    // would shift LocalStack's pages under the cursors (positions are a marker plus an offset).
+    let made: BTreeSet<String> = (0..105).map(|i| format!("{prefix}-{i:03}")).collect();
+    futures::stream::iter(made.iter().cloned())
+        .map(|name| async move { function_in(DEFAULT_ACCOUNT, PAGING_REGION, &name, "paging").await })
+        .buffer_unordered(8)
+        .collect::<Vec<_>>()
+        .await;
     let pattern = format!("{prefix}-*");
 
     // Allowlisted, pages of 20: ListFunctions pages of 50 are cut in the middle.
-    let mcp = Mcp::start(BIN, &["--function", &pattern]).await;
+    let mcp = Mcp::start(BIN, &["--region", PAGING_REGION, "--function", &pattern]).await;
     let got = mcp.pages("list_functions", json!({"page_size": 20}), "functions").await;
     assert_each_once(&names(&got), &made);
 
     // A small output budget cuts pages itself; each function still comes once.
-    let small = Mcp::start(BIN, &["--function", &pattern, "--max-output-tokens", "1000"]).await;
+    let small = Mcp::start(
+        BIN,
+        &[
+            "--region",
+            PAGING_REGION,
+            "--function",
+            &pattern,
+            "--max-output-tokens",
+            "1000",
+        ],
+    )
+    .await;
     let (items, pages) = small
         .all_pages("list_functions", json!({"page_size": 1000}), "functions")
         .await;
@@ -66,7 +90,7 @@ async fn paging_over_105_functions_returns_each_once() {
     assert!(pages.len() > 2, "{} pages", pages.len());
 
     // No allowlist: the name filter (case-insensitive) finds the same set among everything else.
-    let open = Mcp::start(BIN, &[]).await;
+    let open = Mcp::start(BIN, &["--region", PAGING_REGION]).await;
     let got = open
         .pages(
             "list_functions",
@@ -98,8 +122,10 @@ async fn paging_over_105_functions_returns_each_once() {
     let want: BTreeSet<String> = made.iter().map(|n| format!("lambda://{n}/configuration")).collect();
     assert_each_once(&uris, &want);
 
-    let made: Vec<&str> = made.iter().map(String::as_str).collect();
-    delete_functions(&made).await;
+    let client = lambda_as(DEFAULT_ACCOUNT, PAGING_REGION).await;
+    for name in &made {
+        client.delete_function().function_name(name).send().await.ok();
+    }
 }
 
 #[tokio::test]

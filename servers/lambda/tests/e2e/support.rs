@@ -2,9 +2,7 @@
 //! fake Lambda control plane for the Invoke paths is here.
 
 use aws_mcp_tests::fake::Fake;
-pub(crate) use aws_mcp_tests::fixtures::lambda::{
-    Spec, client as lambda, create_function, create_many, delete_functions,
-};
+pub(crate) use aws_mcp_tests::fixtures::lambda::{Spec, client as lambda, create_function, delete_functions};
 use serde_json::Value;
 
 /// A fake function configuration (GetFunctionConfiguration / ListFunctions entry).

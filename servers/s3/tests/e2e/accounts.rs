@@ -4,7 +4,6 @@
 
 use aws_mcp_tests::{
     Mcp, Service,
-    fake::{Fake, Reply, Request},
     fixtures::accounts::{self, AccountsFile, TestAccount},
     region, unique,
 };
@@ -243,41 +242,13 @@ async fn regions_flag_restricts_the_region_argument() {
     assert_eq!(e["field"], "account", "{e}");
 }
 
-/// A fake STS that hands out credentials whose key id is the role's account id, which LocalStack's
-/// S3 maps to that account: the requests it logs show what the server sent.
-async fn fake_sts() -> Fake {
-    let fake = Fake::start().await;
-    fake.on_action("AssumeRole", |req: &Request| {
-        let arn = req.form_field("RoleArn").unwrap_or_default().to_owned();
-        let account = arn.split(':').nth(4).unwrap_or("000000000000").to_owned();
-        let expires = aws_smithy_types::DateTime::from_secs(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_secs() as i64
-                + 3600,
-        )
-        .fmt(aws_smithy_types::date_time::Format::DateTime)
-        .unwrap();
-        Reply::query_result(
-            "AssumeRole",
-            format!(
-                "<Credentials><AccessKeyId>{account}</AccessKeyId><SecretAccessKey>fake-secret</SecretAccessKey>\
-                 <SessionToken>fake-session-token</SessionToken><Expiration>{expires}</Expiration></Credentials>\
-                 <AssumedRoleUser><Arn>{arn}/aws-mcp</Arn><AssumedRoleId>AROAFAKE:aws-mcp</AssumedRoleId></AssumedRoleUser>"
-            ),
-        )
-    });
-    fake
-}
-
 #[tokio::test]
 async fn one_assume_role_per_account_carrying_the_read_only_session_policy() {
     let accts = accounts::accounts(&["a", "b"]);
     let buckets = buckets_in(&accts, 2).await;
     let file = AccountsFile::for_accounts(&accts, &[&region()]);
     for writes in [false, true] {
-        let sts = fake_sts().await;
+        let sts = accounts::fake_sts(std::time::Duration::from_secs(3600)).await;
         let mut args = vec!["--accounts", file.path().to_str().unwrap()];
         if writes {
             args.push("--allow-writes");
